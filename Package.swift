@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Ticketgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ticketgate", targets: ["ticketgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "MailFormat", swiftSettings: strict),
+        .target(name: "MailTransport", dependencies: ["CCurl", "MailFormat"], swiftSettings: strict),
+        .target(name: "ServiceDesk", dependencies: ["MailFormat"], swiftSettings: strict),
+        .target(
+            name: "TicketStoreSQLite",
+            dependencies: ["ServiceDesk", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "MailFormat", "MailTransport", "ServiceDesk", "TicketStoreSQLite",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ticketgate",
+            dependencies: ["Gateway", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MailFormatTests",
+            dependencies: ["MailFormat"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: strict),
+        .testTarget(name: "TicketStoreSQLiteTests", dependencies: ["TicketStoreSQLite"], swiftSettings: strict),
+        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"], swiftSettings: strict),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], swiftSettings: strict),
+    ]
+)

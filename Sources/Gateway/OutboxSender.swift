@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import MailTransport
+import ServiceDesk
+
+/// Drains due outbox rows over one reused SMTP connection. A row is marked sent only after the server accepted it; a
+/// crash in between resends it once with the same Message-ID, which receivers deduplicate.
+public struct OutboxSender: Sendable {
+    public let configuration: Configuration
+    public let store: any TicketStore
+    public let logger: Logger
+    public let clock: @Sendable () -> Date
+    /// Give up on a mail that has failed temporarily for this long.
+    public var maximumAge: TimeInterval = 3 * 86_400
+
+    public init(
+        configuration: Configuration, store: any TicketStore, logger: Logger, clock: @escaping @Sendable () -> Date
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+    }
+
+    func endpoint() -> SMTPEndpoint {
+        let smtp = configuration.smtp
+        return SMTPEndpoint(
+            url: URL(string: smtp.url)!, username: smtp.username, password: smtp.password?.value,
+            oauthToken: smtp.oauthToken?.value, security: smtp.tls.flatMap(IMAPEndpoint.Security.init(rawValue:)),
+            caFile: smtp.caFile, verifyPeer: smtp.verifyCertificate ?? true, heloName: configuration.instance.domain)
+    }
+
+    public func drain(report: inout SyncReport) async throws {
+        let sender = SMTPSender(endpoint: endpoint())
+        defer { Task { await sender.close() } }
+        while true {
+            let now = clock()
+            let due = try await store.read { try $0.dueOutbox(now: now, limit: 100) }
+            if due.isEmpty { return }
+            for item in due {
+                guard let id = item.id else { continue }
+                let delivery: SMTPDelivery
+                do {
+                    delivery = try await sender.send(item.raw, mailFrom: item.mailFrom, recipients: item.recipients)
+                } catch {
+                    report.sendFailures += 1
+                    let permanent = error.permanent || now.timeIntervalSince(item.createdAt) > maximumAge
+                    let next = now.addingTimeInterval(Self.backoff(attempt: item.attempts))
+                    let detail = error.description
+                    try await store.write { tx in
+                        try tx.markAttemptFailed(outboxID: id, error: detail, nextAttemptAt: next, permanent: permanent)
+                    }
+                    logger.error(
+                        "sending \(item.purpose) for \(item.ticketID?.description ?? "-") failed: \(detail)",
+                        metadata: ["permanent": "\(permanent)"])
+                    if error.transport != nil && !permanent { return }  // server down: try again next run
+                    continue
+                }
+                let sentAt = clock()
+                try await store.write { tx in
+                    try tx.markSent(outboxID: id, at: sentAt)
+                }
+                report.sent += 1
+                logger.info(
+                    "sent \(item.purpose) for \(item.ticketID?.description ?? "-")",
+                    metadata: ["message-id": "\(item.messageID)", "to": "\(delivery.accepted)"])
+                for failure in delivery.refused {
+                    logger.warning("recipient refused: \(failure.address) \(failure.code) \(failure.text)")
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter: 1 min, 2, 4 … capped at 1 h, ±20 %.
+    static func backoff(attempt: Int) -> TimeInterval {
+        let base = min(3600, 60 * pow(2, Double(min(attempt, 10))))
+        return base * Double.random(in: 0.8...1.2)
+    }
+}

@@ -1,0 +1,418 @@
+import CCurl
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How to reach and log in to one IMAP mailbox. Secrets are resolved by the caller; this type never logs them.
+public struct IMAPEndpoint: Sendable {
+    /// TLS mode: implicit TLS (`imaps://`), STARTTLS required, or none (loopback and tests only).
+    public enum Security: String, Sendable {
+        case implicit
+        case starttls
+        case none
+    }
+
+    public var url: URL
+    public var username: String
+    public var password: String?
+    public var oauthToken: String?
+    public var security: Security
+    public var caFile: String?
+    public var verifyPeer: Bool
+    public var connectTimeout: Duration
+    public var ioTimeout: Duration
+
+    public init(
+        url: URL, username: String, password: String? = nil, oauthToken: String? = nil, security: Security? = nil,
+        caFile: String? = nil, verifyPeer: Bool = true, connectTimeout: Duration = .seconds(15),
+        ioTimeout: Duration = .seconds(120)
+    ) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.oauthToken = oauthToken
+        self.security = security ?? (url.scheme?.lowercased() == "imaps" ? .implicit : .none)
+        self.caFile = caFile
+        self.verifyPeer = verifyPeer
+        self.connectTimeout = connectTimeout
+        self.ioTimeout = ioTimeout
+    }
+
+    /// `host:port` for messages; never includes credentials.
+    public var serverName: String {
+        "\(url.scheme ?? "imap")://\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")"
+    }
+}
+
+/// What `SELECT` tells us about a mailbox; UIDVALIDITY and UIDNEXT anchor the sync checkpoint.
+public struct MailboxStatus: Sendable, Equatable {
+    public var uidValidity: UInt32
+    public var uidNext: UInt32?
+    public var exists: Int
+    public var highestModSeq: UInt64?
+}
+
+/// One message as fetched in bulk: its UID, size, flags, internal date and raw RFC 5322 bytes.
+public struct FetchedMessage: Sendable {
+    public var uid: UInt32
+    public var size: Int
+    public var flags: [String]
+    public var internalDate: String?
+    public var raw: [UInt8]
+}
+
+/// One IMAP connection: libcurl connects, negotiates TLS and logs in (`CURLOPT_CONNECT_ONLY`); this actor then speaks
+/// IMAP itself over `curl_easy_send`/`curl_easy_recv`, so fetches are bulk and literal-safe. It runs on its own serial
+/// queue because every call blocks.
+public actor IMAPSession {
+    private let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public let endpoint: IMAPEndpoint
+    private var handle: CurlHandle?
+    private var reader = IMAPResponseReader()
+    private var tagCounter = 0
+    public private(set) var capabilities: Set<String> = []
+    private var receiveBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+
+    public init(endpoint: IMAPEndpoint) {
+        self.endpoint = endpoint
+        self.executor = QueueExecutor(label: "ticketgate.imap.\(endpoint.username)")
+    }
+
+    /// Connects and logs in, then asks for the capabilities (libcurl does not expose the ones it saw).
+    public func connect() throws(TransportError) {
+        guard handle == nil else { return }
+        let curl = CurlHandle()
+        var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false)
+        components?.path = "/"
+        components?.user = nil
+        components?.password = nil
+        guard let url = components?.string else {
+            throw .invalidArgument("the IMAP URL \(endpoint.url) is not valid")
+        }
+        curl.set(CURLOPT_URL, url)
+        curl.set(CURLOPT_USERNAME, endpoint.username)
+        curl.set(CURLOPT_CONNECT_ONLY, 1)
+        curl.set(CURLOPT_CONNECTTIMEOUT_MS, Int(endpoint.connectTimeout.milliseconds))
+        if let token = endpoint.oauthToken {
+            curl.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
+            curl.set(CURLOPT_XOAUTH2_BEARER, token)
+        } else {
+            curl.set(CURLOPT_PASSWORD, endpoint.password ?? "")
+        }
+        switch endpoint.security {
+        case .starttls: curl.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        case .implicit, .none: break
+        }
+        if let caFile = endpoint.caFile { curl.set(CURLOPT_CAINFO, caFile) }
+        curl.set(CURLOPT_SSL_VERIFYPEER, endpoint.verifyPeer ? 1 : 0)
+        curl.set(CURLOPT_SSL_VERIFYHOST, endpoint.verifyPeer ? 2 : 0)
+        let code = curl.perform()
+        guard code == CURLE_OK else {
+            throw Self.mapConnectError(code, message: curl.message(for: code), endpoint: endpoint)
+        }
+        handle = curl
+        reader = IMAPResponseReader()
+        let responses = try command("CAPABILITY")
+        capabilities = Self.parseCapabilities(responses)
+    }
+
+    static func mapConnectError(_ code: CURLcode, message: String, endpoint: IMAPEndpoint) -> TransportError {
+        let server = endpoint.serverName
+        switch code {
+        case CURLE_LOGIN_DENIED:
+            return .authenticationFailed(server: server, username: endpoint.username, detail: message)
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT, CURLE_COULDNT_RESOLVE_PROXY:
+            return .unreachable(server: server, detail: message)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_USE_SSL_FAILED, CURLE_SSL_CACERT_BADFILE,
+            CURLE_SSL_CERTPROBLEM:
+            return .tlsFailed(server: server, detail: message)
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return .invalidArgument("the IMAP URL of \(server) is not usable: \(message)")
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
+            return .connectionLost(server: server, detail: message)
+        default:
+            return .protocolViolation(server: server, detail: message)
+        }
+    }
+
+    static func parseCapabilities(_ responses: [IMAPResponse]) -> Set<String> {
+        var result: Set<String> = []
+        for response in responses where response.kind == .untagged {
+            let words = response.text.split(separator: " ").map { $0.uppercased() }
+            if words.count > 1 && words[1] == "CAPABILITY" {
+                result.formUnion(words.dropFirst(2))
+            }
+        }
+        return result
+    }
+
+    /// Closes politely when possible; the handle is released either way.
+    public func logout() {
+        if handle != nil { _ = try? command("LOGOUT") }
+        handle = nil
+    }
+
+    /// Drops the connection without a LOGOUT (after an error the stream state is unknown).
+    public func disconnect() {
+        handle = nil
+    }
+
+    public var isConnected: Bool { handle != nil }
+
+    /// Selects (read-write) or examines (read-only) a folder and reads its UIDVALIDITY, UIDNEXT and message count.
+    public func select(_ folder: String, readOnly: Bool = false) throws(TransportError) -> MailboxStatus {
+        let name = try Self.quoted(ModifiedUTF7.encode(folder))
+        let responses = try command("\(readOnly ? "EXAMINE" : "SELECT") \(name)")
+        return try Self.parseSelect(responses, server: endpoint.serverName)
+    }
+
+    static func parseSelect(_ responses: [IMAPResponse], server: String) throws(TransportError) -> MailboxStatus {
+        var uidValidity: UInt32?
+        var uidNext: UInt32?
+        var exists = 0
+        var highestModSeq: UInt64?
+        for response in responses {
+            let text = response.text
+            if let value = responseCode(text, "UIDVALIDITY") { uidValidity = UInt32(value) }
+            if let value = responseCode(text, "UIDNEXT") { uidNext = UInt32(value) }
+            if let value = responseCode(text, "HIGHESTMODSEQ") { highestModSeq = UInt64(value) }
+            let words = text.split(separator: " ")
+            if words.count >= 3, words[0] == "*", words[2].uppercased() == "EXISTS", let count = Int(words[1]) {
+                exists = count
+            }
+        }
+        guard let uidValidity else {
+            throw .protocolViolation(server: server, detail: "SELECT returned no UIDVALIDITY")
+        }
+        return MailboxStatus(uidValidity: uidValidity, uidNext: uidNext, exists: exists, highestModSeq: highestModSeq)
+    }
+
+    private static func responseCode(_ text: String, _ name: String) -> String? {
+        guard let range = text.range(of: "[\(name) ", options: .caseInsensitive) else { return nil }
+        let rest = text[range.upperBound...]
+        guard let end = rest.firstIndex(of: "]") else { return nil }
+        return String(rest[..<end])
+    }
+
+    /// `UID SEARCH` with the given criteria; returns UIDs ascending.
+    public func uidSearch(_ criteria: String) throws(TransportError) -> [UInt32] {
+        let responses = try command("UID SEARCH \(criteria)")
+        var uids: [UInt32] = []
+        for response in responses where response.kind == .untagged {
+            let words = response.text.split(separator: " ")
+            guard words.count >= 2, words[1].uppercased() == "SEARCH" else { continue }
+            uids.append(contentsOf: words.dropFirst(2).compactMap { UInt32($0) })
+        }
+        return uids.sorted()
+    }
+
+    /// Sizes of the messages in a UID range, to plan size-bounded fetch batches before any body is loaded.
+    public func fetchSizes(_ set: String) throws(TransportError) -> [(uid: UInt32, size: Int)] {
+        let responses = try command("UID FETCH \(set) (UID RFC822.SIZE)")
+        return Self.parseFetch(responses).map { ($0.uid, $0.size) }
+    }
+
+    /// Bulk fetch of whole messages without setting `\Seen` (`BODY.PEEK[]`), one round trip for the whole set.
+    public func fetchMessages(_ set: String) throws(TransportError) -> [FetchedMessage] {
+        let responses = try command("UID FETCH \(set) (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+        return Self.parseFetch(responses)
+    }
+
+    static func parseFetch(_ responses: [IMAPResponse]) -> [FetchedMessage] {
+        var messages: [FetchedMessage] = []
+        for response in responses where response.kind == .untagged {
+            let values = response.values()
+            guard values.count >= 4, values[2].atom?.uppercased() == "FETCH", let items = values[3].list else {
+                continue
+            }
+            var message = FetchedMessage(uid: 0, size: 0, flags: [], internalDate: nil, raw: [])
+            var index = 0
+            while index + 1 < items.count {
+                let key = items[index].atom?.uppercased() ?? ""
+                let value = items[index + 1]
+                switch key {
+                case "UID": message.uid = value.atom.flatMap { UInt32($0) } ?? 0
+                case "RFC822.SIZE": message.size = value.atom.flatMap { Int($0) } ?? 0
+                case "FLAGS": message.flags = value.list?.compactMap(\.atom) ?? []
+                case "INTERNALDATE": message.internalDate = value.stringValue
+                default:
+                    if key.hasPrefix("BODY[") { message.raw = value.bytes ?? [] }
+                }
+                index += 2
+            }
+            if message.uid != 0 { messages.append(message) }
+        }
+        return messages
+    }
+
+    /// Appends a message (used by tests, the demo and quarantine re-delivery); uses a synchronising literal.
+    public func append(_ folder: String, message: [UInt8], flags: [String] = []) throws(TransportError) {
+        let name = try Self.quoted(ModifiedUTF7.encode(folder))
+        let flagList = flags.isEmpty ? "" : " (\(flags.joined(separator: " ")))"
+        tagCounter += 1
+        let tag = "tg\(tagCounter)"
+        try sendAll(Array("\(tag) APPEND \(name)\(flagList) {\(message.count)}\r\n".utf8))
+        var responses: [IMAPResponse] = []
+        while true {
+            let response = try readResponse()
+            if response.kind == .continuation { break }
+            if case .tagged(tag) = response.kind {
+                throw .commandFailed(server: endpoint.serverName, command: "APPEND", response: response.text)
+            }
+            responses.append(response)
+        }
+        try sendAll(message + Array("\r\n".utf8))
+        _ = try awaitCompletion(tag: tag, command: "APPEND")
+    }
+
+    /// Adds flags or keywords to messages (`UID STORE … +FLAGS.SILENT`).
+    public func addFlags(_ set: String, flags: [String]) throws(TransportError) {
+        _ = try command("UID STORE \(set) +FLAGS.SILENT (\(flags.joined(separator: " ")))")
+    }
+
+    /// Moves messages, with `UID MOVE` when offered, else COPY + `\Deleted` + `UID EXPUNGE`.
+    public func move(_ set: String, to folder: String) throws(TransportError) {
+        let name = try Self.quoted(ModifiedUTF7.encode(folder))
+        if capabilities.contains("MOVE") {
+            _ = try command("UID MOVE \(set) \(name)")
+        } else {
+            _ = try command("UID COPY \(set) \(name)")
+            _ = try command("UID STORE \(set) +FLAGS.SILENT (\\Deleted)")
+            _ = try command("UID EXPUNGE \(set)")
+        }
+    }
+
+    /// Sends one tagged command and collects every response up to its completion; NO/BAD throws.
+    @discardableResult
+    public func command(_ text: String) throws(TransportError) -> [IMAPResponse] {
+        guard !text.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            throw .invalidArgument("IMAP command contains CR, LF or NUL")
+        }
+        tagCounter += 1
+        let tag = "tg\(tagCounter)"
+        try sendAll(Array("\(tag) \(text)\r\n".utf8))
+        let verb = text.split(separator: " ").prefix(2).joined(separator: " ")
+        return try awaitCompletion(tag: tag, command: verb)
+    }
+
+    private func awaitCompletion(tag: String, command: String) throws(TransportError) -> [IMAPResponse] {
+        var responses: [IMAPResponse] = []
+        while true {
+            let response = try readResponse()
+            if case .tagged(let responseTag) = response.kind, responseTag == tag {
+                guard response.status == "OK" else {
+                    throw .commandFailed(server: endpoint.serverName, command: command, response: response.text)
+                }
+                responses.append(response)
+                return responses
+            }
+            if response.kind == .untagged, response.text.uppercased().hasPrefix("* BYE") {
+                if command.uppercased() != "LOGOUT" {
+                    handle = nil
+                    throw .connectionLost(server: endpoint.serverName, detail: response.text)
+                }
+            }
+            responses.append(response)
+        }
+    }
+
+    /// Quotes a string for IMAP; CR, LF and NUL cannot be quoted and are refused.
+    static func quoted(_ value: String) throws(TransportError) -> String {
+        guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            throw .invalidArgument("\"\(value)\" contains CR, LF or NUL")
+        }
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"\(escaped)\""
+    }
+
+    // MARK: - Raw I/O over libcurl
+
+    private func readResponse() throws(TransportError) -> IMAPResponse {
+        while true {
+            do {
+                if let response = try reader.next() { return response }
+            } catch {
+                handle = nil
+                throw .protocolViolation(server: endpoint.serverName, detail: error.description)
+            }
+            try receiveMore()
+        }
+    }
+
+    private func receiveMore() throws(TransportError) {
+        guard let curl = handle else {
+            throw .connectionLost(server: endpoint.serverName, detail: "not connected")
+        }
+        let deadline = ContinuousClock.now + endpoint.ioTimeout
+        while true {
+            var received = 0
+            let code = receiveBuffer.withUnsafeMutableBytes { buffer in
+                curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
+            }
+            if code == CURLE_OK {
+                if received == 0 {
+                    handle = nil
+                    throw .connectionLost(server: endpoint.serverName, detail: "the server closed the connection")
+                }
+                reader.append(receiveBuffer[0..<received])
+                return
+            }
+            guard code == CURLE_AGAIN else {
+                handle = nil
+                throw .connectionLost(server: endpoint.serverName, detail: curl.message(for: code))
+            }
+            try waitForSocket(curl, events: Int16(POLLIN), deadline: deadline)
+        }
+    }
+
+    private func sendAll(_ bytes: [UInt8]) throws(TransportError) {
+        guard let curl = handle else {
+            throw .connectionLost(server: endpoint.serverName, detail: "not connected")
+        }
+        let deadline = ContinuousClock.now + endpoint.ioTimeout
+        var offset = 0
+        while offset < bytes.count {
+            var sent = 0
+            let code = bytes.withUnsafeBytes { buffer in
+                curl_easy_send(curl.raw, buffer.baseAddress! + offset, buffer.count - offset, &sent)
+            }
+            if code == CURLE_OK {
+                offset += sent
+                continue
+            }
+            guard code == CURLE_AGAIN else {
+                handle = nil
+                throw .connectionLost(server: endpoint.serverName, detail: curl.message(for: code))
+            }
+            try waitForSocket(curl, events: Int16(POLLOUT), deadline: deadline)
+        }
+    }
+
+    private func waitForSocket(_ curl: CurlHandle, events: Int16, deadline: ContinuousClock.Instant)
+        throws(TransportError)
+    {
+        let socket = curl.activeSocket()
+        guard socket >= 0 else {
+            handle = nil
+            throw .connectionLost(server: endpoint.serverName, detail: "no active socket")
+        }
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else {
+            handle = nil
+            throw .connectionLost(server: endpoint.serverName, detail: "no answer within \(endpoint.ioTimeout)")
+        }
+        var descriptor = pollfd(fd: socket, events: events, revents: 0)
+        _ = poll(&descriptor, 1, Int32(min(remaining.milliseconds, 1000)))
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import MailFormat
+
+/// Message-IDs of our outbound mail carry the ticket and an HMAC under the instance secret, so a reply that names one
+/// threads to its ticket even if the store never saw that id, and nobody can forge one for another ticket.
+public enum OutboundMessageID {
+    /// `tg.<ticket>.<purpose>.<nonce>.<mac>@<domain>`
+    public static func make(ticket: TicketID, purpose: String, domain: String, secret: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let nonce = String(generator.next() as UInt64, radix: 36)
+        let safePurpose = String(purpose.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        let payload = "\(ticket).\(safePurpose).\(nonce)"
+        return "tg.\(payload).\(mac(payload, secret: secret))@\(domain)"
+    }
+
+    /// The ticket named by one of our Message-IDs, if its signature checks out.
+    public static func ticket(in messageID: String, domain: String, secret: String) -> TicketID? {
+        guard isOurs(messageID, domain: domain) else { return nil }
+        let local = messageID.dropFirst(3).dropLast(domain.count + 1)
+        guard let lastDot = local.lastIndex(of: ".") else { return nil }
+        let payload = String(local[..<lastDot])
+        let signature = local[local.index(after: lastDot)...]
+        guard signature == mac(payload, secret: secret) else { return nil }
+        return payload.split(separator: ".").first.flatMap { TicketID($0) }
+    }
+
+    /// Whether the id has our shape and domain (signature not checked: enough to recognise our own mail looping).
+    public static func isOurs(_ messageID: String, domain: String) -> Bool {
+        messageID.hasPrefix("tg.") && messageID.lowercased().hasSuffix("@\(domain.lowercased())")
+    }
+
+    static func mac(_ payload: String, secret: String) -> String {
+        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array(payload.utf8))).prefix(16))
+    }
+}
+
+/// HMAC (RFC 2104) over MailFormat's SHA-256.
+public enum HMAC {
+    public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        let blockSize = 64
+        var key = key.count > blockSize ? SHA256.digest(key) : key
+        key += [UInt8](repeating: 0, count: blockSize - key.count)
+        let inner = SHA256.digest(key.map { $0 ^ 0x36 } + message)
+        return SHA256.digest(key.map { $0 ^ 0x5c } + inner)
+    }
+
+    /// Lowercase hex of raw bytes.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

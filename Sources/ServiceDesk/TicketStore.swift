@@ -1,0 +1,144 @@
+import Foundation
+import MailFormat
+
+/// How far one mailbox has been read. Advanced only in the transaction that records what the mails did.
+public struct MailboxCheckpoint: Sendable, Equatable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var lastUID: UInt32
+
+    public init(mailbox: String, uidValidity: UInt32, lastUID: UInt32) {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.lastUID = lastUID
+    }
+}
+
+/// A received mail exactly as fetched, kept for audit and reprocessing, keyed by where it came from.
+public struct RawMail: Sendable, Equatable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var uid: UInt32
+    public var messageID: String?
+    public var bytes: [UInt8]
+    public var receivedAt: Date
+
+    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, bytes: [UInt8], receivedAt: Date)
+    {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.uid = uid
+        self.messageID = messageID
+        self.bytes = bytes
+        self.receivedAt = receivedAt
+    }
+}
+
+/// A mail waiting to be sent: the exact bytes (so a retry resends the same Message-ID) and the envelope.
+public struct OutboxItem: Sendable, Equatable {
+    /// Lifecycle of an outbox row.
+    public enum Status: String, Sendable, Codable {
+        case pending
+        case sent
+        case failed
+    }
+
+    public var id: Int64?
+    public var ticketID: TicketID?
+    public var purpose: String
+    public var messageID: String
+    public var mailFrom: String
+    public var recipients: [String]
+    public var raw: [UInt8]
+    public var status: Status
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var createdAt: Date
+    public var sentAt: Date?
+
+    public init(
+        id: Int64? = nil, ticketID: TicketID?, purpose: String, messageID: String, mailFrom: String,
+        recipients: [String], raw: [UInt8], status: Status = .pending, attempts: Int = 0, nextAttemptAt: Date,
+        lastError: String? = nil, createdAt: Date, sentAt: Date? = nil
+    ) {
+        self.id = id
+        self.ticketID = ticketID
+        self.purpose = purpose
+        self.messageID = messageID
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.raw = raw
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.sentAt = sentAt
+    }
+}
+
+/// Read access to the ticket store, inside one consistent snapshot.
+public protocol TicketReading {
+    func ticket(_ id: TicketID) throws -> Ticket?
+    func tickets() throws -> [Ticket]
+    func articles(of id: TicketID) throws -> [Article]
+    func auditTrail(of id: TicketID) throws -> [AuditEntry]
+    /// The ticket that owns a Message-ID (inbound or outbound), for threading.
+    func ticketID(forMessageID messageID: String) throws -> TicketID?
+    /// Whether an inbound article with this Message-ID exists already (the same mail via two addresses).
+    func hasInboundArticle(messageID: String) throws -> Bool
+    /// Lowercased addresses of everyone taking part in a ticket.
+    func participants(of id: TicketID) throws -> Set<String>
+    func checkpoint(mailbox: String) throws -> MailboxCheckpoint?
+    func hasRawMail(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool
+    func outbox(status: OutboxItem.Status?) throws -> [OutboxItem]
+    func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem]
+    func quarantined() throws -> [QuarantineEntry]
+}
+
+/// Write access inside one transaction: everything done through it commits together or not at all.
+public protocol TicketWriting: TicketReading {
+    func nextTicketID(kind: TicketKind) throws -> TicketID
+    func insert(_ ticket: Ticket) throws
+    func update(_ ticket: Ticket) throws
+    func insert(_ article: Article, rawMailID: Int64?) throws
+    func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws
+    func insert(_ raw: RawMail) throws -> Int64
+    func enqueue(_ item: OutboxItem) throws
+    func append(_ entry: AuditEntry) throws
+    func save(_ checkpoint: MailboxCheckpoint) throws
+    func quarantine(rawMailID: Int64, reason: String, at: Date) throws
+    func markSent(outboxID: Int64, at: Date) throws
+    func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws
+}
+
+/// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the
+/// mailbox checkpoint become durable together: that is how a crash can neither lose nor double a mail.
+public protocol TicketStore: Sendable {
+    func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T
+}
+
+/// A mail that could not be put on a ticket, kept with its raw bytes and the reason.
+public struct QuarantineEntry: Sendable, Equatable {
+    public var id: Int64
+    public var reason: String
+    public var createdAt: Date
+    public var mailbox: String
+    public var uid: UInt32
+    public var messageID: String?
+    public var size: Int
+
+    public init(
+        id: Int64, reason: String, createdAt: Date, mailbox: String, uid: UInt32, messageID: String?, size: Int
+    ) {
+        self.id = id
+        self.reason = reason
+        self.createdAt = createdAt
+        self.mailbox = mailbox
+        self.uid = uid
+        self.messageID = messageID
+        self.size = size
+    }
+}

@@ -1,0 +1,361 @@
+import Foundation
+import GRDB
+import ServiceDesk
+import MailFormat
+
+/// The embedded default store: one SQLite file in WAL mode via GRDB, with migrations; `write` is one transaction.
+public final class SQLiteTicketStore: TicketStore {
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T {
+        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T {
+        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ticket_counter (kind TEXT PRIMARY KEY, last_number INTEGER NOT NULL);
+                    CREATE TABLE ticket (
+                        id TEXT PRIMARY KEY, kind TEXT NOT NULL, number INTEGER NOT NULL, state TEXT NOT NULL,
+                        subject TEXT NOT NULL, requester_name TEXT, requester_address TEXT NOT NULL,
+                        priority INTEGER NOT NULL, assignee TEXT, mailbox TEXT NOT NULL,
+                        created_at REAL NOT NULL, updated_at REAL NOT NULL, resolved_at REAL, closed_at REAL,
+                        first_response_at REAL, UNIQUE (kind, number));
+                    CREATE TABLE raw_mail (
+                        id INTEGER PRIMARY KEY, mailbox TEXT NOT NULL, uid_validity INTEGER NOT NULL,
+                        uid INTEGER NOT NULL, message_id TEXT, size INTEGER NOT NULL, bytes BLOB NOT NULL,
+                        received_at REAL NOT NULL, UNIQUE (mailbox, uid_validity, uid));
+                    CREATE TABLE article (
+                        id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL REFERENCES ticket(id), direction TEXT NOT NULL,
+                        author TEXT NOT NULL, from_name TEXT, from_address TEXT NOT NULL, to_json TEXT NOT NULL,
+                        subject TEXT NOT NULL, message_id TEXT NOT NULL, text TEXT NOT NULL, internal INTEGER NOT NULL,
+                        raw_mail_id INTEGER REFERENCES raw_mail(id), created_at REAL NOT NULL);
+                    CREATE INDEX article_ticket ON article(ticket_id, id);
+                    CREATE UNIQUE INDEX article_inbound_message ON article(message_id) WHERE direction = 'in';
+                    CREATE TABLE message_ref (message_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL REFERENCES ticket(id));
+                    CREATE TABLE participant (
+                        ticket_id TEXT NOT NULL REFERENCES ticket(id), address TEXT NOT NULL, name TEXT,
+                        role TEXT NOT NULL, PRIMARY KEY (ticket_id, address));
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL,
+                        via_message_id TEXT, action TEXT NOT NULL, old_value TEXT, new_value TEXT);
+                    CREATE INDEX audit_ticket ON audit(ticket_id, id);
+                    CREATE TABLE mailbox_checkpoint (
+                        mailbox TEXT PRIMARY KEY, uid_validity INTEGER NOT NULL, last_uid INTEGER NOT NULL,
+                        updated_at REAL NOT NULL);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY, ticket_id TEXT, purpose TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,
+                        mail_from TEXT NOT NULL, recipients_json TEXT NOT NULL, raw BLOB NOT NULL,
+                        status TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at REAL NOT NULL,
+                        last_error TEXT, created_at REAL NOT NULL, sent_at REAL);
+                    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+                    CREATE TABLE quarantine (
+                        id INTEGER PRIMARY KEY, raw_mail_id INTEGER NOT NULL REFERENCES raw_mail(id),
+                        reason TEXT NOT NULL, created_at REAL NOT NULL, resolved_at REAL);
+                    """)
+        }
+        return migrator
+    }
+}
+
+/// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
+final class SQLiteTransaction: TicketWriting {
+    let db: Database
+
+    init(db: Database) {
+        self.db = db
+    }
+
+    // MARK: reading
+
+    func ticket(_ id: TicketID) throws -> Ticket? {
+        try Row.fetchOne(db, sql: "SELECT * FROM ticket WHERE id = ?", arguments: [id.description]).flatMap(
+            Self.ticket(from:))
+    }
+
+    func tickets() throws -> [Ticket] {
+        try Row.fetchAll(db, sql: "SELECT * FROM ticket ORDER BY created_at, kind, number").compactMap(
+            Self.ticket(from:))
+    }
+
+    static func ticket(from row: Row) -> Ticket? {
+        guard let id = TicketID(row["id"] as String) else { return nil }
+        return Ticket(
+            id: id, state: TicketState(rawValue: row["state"]) ?? .new, subject: row["subject"],
+            requester: MailAddress(name: row["requester_name"], address: row["requester_address"]),
+            priority: Priority(rawValue: row["priority"]) ?? .p3, assignee: row["assignee"], mailbox: row["mailbox"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
+            resolvedAt: (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            closedAt: (row["closed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            firstResponseAt: (row["first_response_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    func articles(of id: TicketID) throws -> [Article] {
+        try Row.fetchAll(db, sql: "SELECT * FROM article WHERE ticket_id = ? ORDER BY id", arguments: [id.description])
+            .map { row in
+                Article(
+                    ticketID: id, direction: Article.Direction(rawValue: row["direction"]) ?? .inbound,
+                    author: AuthorRole(rawValue: row["author"]) ?? .requester,
+                    from: MailAddress(name: row["from_name"], address: row["from_address"]),
+                    to: Self.decodeAddresses(row["to_json"]), subject: row["subject"], messageID: row["message_id"],
+                    text: row["text"], isInternal: row["internal"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+    }
+
+    func auditTrail(of id: TicketID) throws -> [AuditEntry] {
+        try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE ticket_id = ? ORDER BY id", arguments: [id.description])
+            .map { row in
+                AuditEntry(
+                    ticketID: id, at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"],
+                    viaMessageID: row["via_message_id"], action: row["action"], oldValue: row["old_value"],
+                    newValue: row["new_value"])
+            }
+    }
+
+    func ticketID(forMessageID messageID: String) throws -> TicketID? {
+        try String.fetchOne(db, sql: "SELECT ticket_id FROM message_ref WHERE message_id = ?", arguments: [messageID])
+            .flatMap { TicketID($0) }
+    }
+
+    func hasInboundArticle(messageID: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')",
+            arguments: [messageID]) ?? false
+    }
+
+    func participants(of id: TicketID) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT address FROM participant WHERE ticket_id = ?", arguments: [id.description]))
+    }
+
+    func checkpoint(mailbox: String) throws -> MailboxCheckpoint? {
+        try Row.fetchOne(db, sql: "SELECT * FROM mailbox_checkpoint WHERE mailbox = ?", arguments: [mailbox]).map {
+            MailboxCheckpoint(
+                mailbox: mailbox, uidValidity: UInt32(truncatingIfNeeded: $0["uid_validity"] as Int64),
+                lastUID: UInt32(truncatingIfNeeded: $0["last_uid"] as Int64))
+        }
+    }
+
+    func hasRawMail(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid = ?)",
+            arguments: [mailbox, Int64(uidValidity), Int64(uid)]) ?? false
+    }
+
+    func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
+        if let status {
+            return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+                .map(Self.outboxItem(from:))
+        }
+        return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.outboxItem(from:))
+    }
+
+    func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            arguments: [now.timeIntervalSince1970, limit]
+        ).map(Self.outboxItem(from:))
+    }
+
+    static func outboxItem(from row: Row) -> OutboxItem {
+        OutboxItem(
+            id: row["id"], ticketID: (row["ticket_id"] as String?).flatMap { TicketID($0) }, purpose: row["purpose"],
+            messageID: row["message_id"], mailFrom: row["mail_from"],
+            recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients_json"] as String).utf8)))
+                ?? [],
+            raw: [UInt8](row["raw"] as Data), status: OutboxItem.Status(rawValue: row["status"]) ?? .pending,
+            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    func quarantined() throws -> [QuarantineEntry] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT q.id, q.reason, q.created_at, r.mailbox, r.uid, r.message_id, r.size FROM quarantine q
+                JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.resolved_at IS NULL ORDER BY q.id
+                """
+        ).map { row in
+            QuarantineEntry(
+                id: row["id"], reason: row["reason"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                mailbox: row["mailbox"], uid: UInt32(truncatingIfNeeded: row["uid"] as Int64),
+                messageID: row["message_id"], size: row["size"])
+        }
+    }
+
+    // MARK: writing
+
+    func quarantine(rawMailID: Int64, reason: String, at: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO quarantine (raw_mail_id, reason, created_at) VALUES (?, ?, ?)",
+            arguments: [rawMailID, reason, at.timeIntervalSince1970])
+    }
+
+    func nextTicketID(kind: TicketKind) throws -> TicketID {
+        try db.execute(
+            sql: """
+                INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
+                ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
+                """, arguments: [kind.rawValue])
+        let number =
+            try Int.fetchOne(db, sql: "SELECT last_number FROM ticket_counter WHERE kind = ?", arguments: [kind.rawValue])
+            ?? 1
+        return TicketID(kind: kind, number: number)
+    }
+
+    func insert(_ ticket: Ticket) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
+                    assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                ticket.id.description, ticket.kind.rawValue, ticket.id.number, ticket.state.rawValue, ticket.subject,
+                ticket.requester.name, ticket.requester.address, ticket.priority.rawValue, ticket.assignee,
+                ticket.mailbox, ticket.createdAt.timeIntervalSince1970, ticket.updatedAt.timeIntervalSince1970,
+                ticket.resolvedAt?.timeIntervalSince1970, ticket.closedAt?.timeIntervalSince1970,
+                ticket.firstResponseAt?.timeIntervalSince1970,
+            ])
+    }
+
+    func update(_ ticket: Ticket) throws {
+        try db.execute(
+            sql: """
+                UPDATE ticket SET state = ?, subject = ?, priority = ?, assignee = ?, updated_at = ?, resolved_at = ?,
+                    closed_at = ?, first_response_at = ? WHERE id = ?
+                """,
+            arguments: [
+                ticket.state.rawValue, ticket.subject, ticket.priority.rawValue, ticket.assignee,
+                ticket.updatedAt.timeIntervalSince1970, ticket.resolvedAt?.timeIntervalSince1970,
+                ticket.closedAt?.timeIntervalSince1970, ticket.firstResponseAt?.timeIntervalSince1970,
+                ticket.id.description,
+            ])
+    }
+
+    func insert(_ article: Article, rawMailID: Int64?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
+                    message_id, text, internal, raw_mail_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                article.ticketID.description, article.direction.rawValue, article.author.rawValue, article.from.name,
+                article.from.address, Self.encodeAddresses(article.to), article.subject, article.messageID,
+                article.text, article.isInternal, rawMailID, article.createdAt.timeIntervalSince1970,
+            ])
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)",
+            arguments: [article.messageID, article.ticketID.description])
+    }
+
+    func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
+            arguments: [id.description, address.address.lowercased(), address.name, role.rawValue])
+    }
+
+    func insert(_ raw: RawMail) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                raw.mailbox, Int64(raw.uidValidity), Int64(raw.uid), raw.messageID, raw.bytes.count, Data(raw.bytes),
+                raw.receivedAt.timeIntervalSince1970,
+            ])
+        return db.lastInsertedRowID
+    }
+
+    func enqueue(_ item: OutboxItem) throws {
+        let recipients = String(decoding: try JSONEncoder().encode(item.recipients), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
+                    next_attempt_at, last_error, created_at, sent_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                item.ticketID?.description, item.purpose, item.messageID, item.mailFrom, recipients, Data(item.raw),
+                item.status.rawValue, item.attempts, item.nextAttemptAt.timeIntervalSince1970, item.lastError,
+                item.createdAt.timeIntervalSince1970, item.sentAt?.timeIntervalSince1970,
+            ])
+        if let ticketID = item.ticketID {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)",
+                arguments: [item.messageID, ticketID.description])
+        }
+    }
+
+    func append(_ entry: AuditEntry) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.ticketID.description, entry.at.timeIntervalSince1970, entry.actor, entry.viaMessageID,
+                entry.action, entry.oldValue, entry.newValue,
+            ])
+    }
+
+    func save(_ checkpoint: MailboxCheckpoint) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO mailbox_checkpoint (mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity,
+                    last_uid = excluded.last_uid, updated_at = excluded.updated_at
+                """,
+            arguments: [
+                checkpoint.mailbox, Int64(checkpoint.uidValidity), Int64(checkpoint.lastUID),
+                Date().timeIntervalSince1970,
+            ])
+    }
+
+    func markSent(outboxID: Int64, at: Date) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            arguments: [at.timeIntervalSince1970, outboxID])
+    }
+
+    func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws {
+        try db.execute(
+            sql: """
+                UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?
+                """,
+            arguments: [permanent ? "failed" : "pending", error, nextAttemptAt.timeIntervalSince1970, outboxID])
+    }
+
+    // MARK: helpers
+
+    static func encodeAddresses(_ addresses: [MailAddress]) -> String {
+        (try? JSONEncoder().encode(addresses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func decodeAddresses(_ json: String) -> [MailAddress] {
+        (try? JSONDecoder().decode([MailAddress].self, from: Data(json.utf8))) ?? []
+    }
+}

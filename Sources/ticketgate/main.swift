@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Logging
+import MailFormat
+import ServiceDesk
+
+/// Shared options: which configuration to use and how chatty to be.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of the YAML configuration file.")
+    var config: String = "config/ticketgate.yaml"
+
+    @Flag(name: .long, help: "Log every mail's decision (info level) to stderr.")
+    var verbose = false
+
+    func context() throws -> GatewayContext {
+        let level: Logger.Level = verbose ? .info : .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            return try GatewayContext(configPath: config, logger: Logger(label: "ticketgate"))
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+func fail(_ error: any Error) -> Never {
+    let code = (error as? GatewayError)?.exitCode ?? 1
+    FileHandle.standardError.write(Data("ticketgate: \(error)\n".utf8))
+    exit(code)
+}
+
+@main
+struct Ticketgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ticketgate",
+        abstract: "Email-driven IT service management: mail in, tickets through ITIL processes, mail out.",
+        subcommands: [Sync.self, Tickets.self, Mail.self, Quarantine.self, Outbox.self])
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fetch new mail from every mailbox, update tickets, and send the outbox (one cron run).")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let context = try options.context()
+        do {
+            guard let report = try await context.sync() else { return }
+            print(
+                "sync: \(report.fetched) fetched, \(report.created.count) new tickets, \(report.appended.count) updates, "
+                    + "\(report.duplicates) duplicates, \(report.ignored) ignored, \(report.quarantined) quarantined, "
+                    + "\(report.sent) mails sent, \(report.sendFailures) send failures")
+            for id in report.created { print("  created \(id)") }
+            for id in report.appended { print("  updated \(id)") }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Tickets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List and show tickets.", subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every ticket.")
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "Print a JSON array.") var json = false
+
+        func run() async throws {
+            let context = try options.context()
+            let tickets = try await context.store.read { try $0.tickets() }
+            let views = tickets.map(TicketSummaryView.init)
+            if json {
+                print(try JSONOutput.encode(views))
+                return
+            }
+            print(TextTable.render(
+                header: ["ID", "KIND", "STATE", "PRIO", "REQUESTER", "SUBJECT"],
+                rows: views.map { [$0.id, $0.kind, $0.state, $0.priority, $0.requester, $0.subject] }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one ticket with its articles.")
+        @Argument(help: "Ticket id, e.g. INC-000001.") var id: String
+        @OptionGroup var options: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let ticketID = TicketID(id) else {
+                FileHandle.standardError.write(Data("ticketgate: \"\(id)\" is not a ticket id such as INC-000001.\n".utf8))
+                throw ExitCode(64)
+            }
+            let context = try options.context()
+            let detail = try await context.store.read { tx -> TicketDetailView? in
+                guard let ticket = try tx.ticket(ticketID) else { return nil }
+                return TicketDetailView(
+                    ticket: ticket, articles: try tx.articles(of: ticketID), audit: try tx.auditTrail(of: ticketID))
+            }
+            guard let detail else {
+                FileHandle.standardError.write(Data("ticketgate: there is no ticket \(ticketID).\n".utf8))
+                throw ExitCode(1)
+            }
+            if json {
+                print(try JSONOutput.encode(detail))
+                return
+            }
+            let t = detail.ticket
+            print("\(t.id)  \(t.kind)  \(t.state)  \(t.priority)")
+            print("Subject:   \(t.subject)")
+            print("Requester: \(t.requesterName.map { "\($0) <\(t.requester)>" } ?? t.requester)")
+            print("Assignee:  \(t.assignee ?? "-")")
+            print("Created:   \(t.createdAt)")
+            for article in detail.articles {
+                let arrow = article.direction == "in" ? "→ in " : "← out"
+                print("\n\(arrow) \(article.createdAt)  \(article.from) → \(article.to.joined(separator: ", "))")
+                print("  \(article.subject)\(article.internal ? "  [internal]" : "")")
+                for line in article.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
+                    print("  | \(line)")
+                }
+            }
+            print("\nAudit:")
+            for entry in detail.audit {
+                let change = entry.old != nil || entry.new != nil ? " \(entry.old ?? "-") → \(entry.new ?? "-")" : ""
+                print("  \(entry.at)  \(entry.actor)  \(entry.action)\(change)")
+            }
+        }
+    }
+}
+
+struct Mail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look at raw mail the way the gateway sees it.", subcommands: [Inspect.self])
+
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Parse raw message files and print what was found.")
+        @Argument(help: "Raw RFC 5322 message files.") var files: [String]
+        @Flag(help: "Print one JSON object per file and line.") var json = false
+
+        func run() async throws {
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    FileHandle.standardError.write(Data("ticketgate: cannot read \(file).\n".utf8))
+                    throw ExitCode(66)
+                }
+                let message = MailParser.parse([UInt8](data))
+                let view = InspectView(message)
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(view), as: UTF8.self))
+                } else {
+                    print(view.summary(file: file))
+                }
+            }
+        }
+    }
+}
+
+struct Quarantine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mails that could not be put on a ticket.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List quarantined mail with the reason.")
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            let entries = try await context.store.read { try $0.quarantined() }
+            print(TextTable.render(
+                header: ["ID", "MAILBOX", "UID", "SIZE", "REASON"],
+                rows: entries.map { ["\($0.id)", $0.mailbox, "\($0.uid)", "\($0.size)", $0.reason] }))
+        }
+    }
+}
+
+struct Outbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Mail waiting to be sent.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the outbox.")
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            let items = try await context.store.read { try $0.outbox(status: nil) }
+            print(TextTable.render(
+                header: ["ID", "TICKET", "PURPOSE", "STATUS", "TRIES", "TO", "ERROR"],
+                rows: items.map {
+                    [
+                        "\($0.id ?? 0)", $0.ticketID?.description ?? "-", $0.purpose, $0.status.rawValue,
+                        "\($0.attempts)", $0.recipients.joined(separator: ","), $0.lastError ?? "",
+                    ]
+                }))
+        }
+    }
+}
+
+/// Fixed-width columns for people reading a terminal.
+enum TextTable {
+    static func render(header: [String], rows: [[String]]) -> String {
+        guard !rows.isEmpty else { return "(none)" }
+        let all = [header] + rows
+        let widths = header.indices.map { column in min(60, all.map { $0[column].count }.max() ?? 0) }
+        return all.map { row in
+            row.enumerated().map { index, cell in
+                let clipped = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
+                return clipped.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

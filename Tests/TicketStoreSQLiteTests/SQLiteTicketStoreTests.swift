@@ -1,0 +1,105 @@
+import Foundation
+import MailFormat
+import ServiceDesk
+import Testing
+
+@testable import TicketStoreSQLite
+
+@Suite("SQLite ticket store")
+struct SQLiteTicketStoreTests {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-store-\(UUID().uuidString)/t.sqlite").path
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func sampleTicket(_ id: TicketID) -> Ticket {
+        Ticket(id: id, subject: "Printer", requester: MailAddress(name: "Alice", address: "alice@customer.test"), mailbox: "support", createdAt: now)
+    }
+
+    struct Boom: Error {}
+
+    @Test("a failed transaction leaves no trace: ticket, article, outbox and checkpoint roll back together")
+    func atomicity() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let now = self.now
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in
+                let id = try tx.nextTicketID(kind: .incident)
+                var t = ticket
+                t.id = id
+                try tx.insert(t)
+                try tx.insert(Article(ticketID: id, direction: .inbound, author: .requester, from: t.requester, to: [], subject: "s", messageID: "m1@x", text: "t", createdAt: now), rawMailID: nil)
+                try tx.enqueue(OutboxItem(ticketID: id, purpose: "ack", messageID: "o1@x", mailFrom: "", recipients: ["a@b.test"], raw: [1, 2], nextAttemptAt: now, createdAt: now))
+                try tx.save(MailboxCheckpoint(mailbox: "support", uidValidity: 1, lastUID: 5))
+                throw Boom()
+            }
+        }
+        let state = try await store.read { tx in
+            (try tx.tickets().count, try tx.outbox(status: nil).count, try tx.checkpoint(mailbox: "support"), try tx.ticketID(forMessageID: "m1@x"))
+        }
+        #expect(state.0 == 0)
+        #expect(state.1 == 0)
+        #expect(state.2 == nil)
+        #expect(state.3 == nil)
+        let next = try await store.write { try $0.nextTicketID(kind: .incident) }
+        #expect(next.description == "INC-000001")
+    }
+
+    @Test("ticket numbers count per kind")
+    func numbering() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ids = try await store.write { tx in
+            [try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .serviceRequest), try tx.nextTicketID(kind: .incident)]
+        }
+        #expect(ids.map(\.description) == ["INC-000001", "INC-000002", "REQ-000001", "INC-000003"])
+    }
+
+    @Test("the same inbound Message-ID cannot become two articles")
+    func inboundUnique() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        let now = self.now
+        try await store.write { tx in
+            try tx.insert(ticket)
+            try tx.insert(Article(ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [], subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
+        }
+        #expect(try await store.read { try $0.hasInboundArticle(messageID: "dup@x") })
+        await #expect(throws: (any Error).self) {
+            try await store.write { tx in
+                try tx.insert(Article(ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [], subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
+            }
+        }
+        #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
+    }
+
+    @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
+    func roundTrip() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 3))
+        let now = self.now
+        try await store.write { tx in
+            try tx.insert(ticket)
+            try tx.addParticipant(MailAddress(address: "Bob@Customer.test"), role: .requester, to: ticket.id)
+            _ = try tx.insert(RawMail(mailbox: "support", uidValidity: 9, uid: 4, messageID: "r@x", bytes: Array("raw".utf8), receivedAt: now))
+            try tx.save(MailboxCheckpoint(mailbox: "support", uidValidity: 9, lastUID: 4))
+            try tx.enqueue(OutboxItem(ticketID: ticket.id, purpose: "ack", messageID: "o@x", mailFrom: "", recipients: ["a@b.test", "c@d.test"], raw: [0, 255, 13, 10], nextAttemptAt: now, createdAt: now))
+        }
+        let read = try await store.read { tx in
+            (try tx.participants(of: ticket.id), try tx.hasRawMail(mailbox: "support", uidValidity: 9, uid: 4), try tx.hasRawMail(mailbox: "support", uidValidity: 10, uid: 4), try tx.checkpoint(mailbox: "support"), try tx.dueOutbox(now: now, limit: 10), try tx.dueOutbox(now: now.addingTimeInterval(-1), limit: 10), try tx.ticketID(forMessageID: "o@x"))
+        }
+        #expect(read.0 == ["bob@customer.test"])
+        #expect(read.1)
+        #expect(!read.2)
+        #expect(read.3 == MailboxCheckpoint(mailbox: "support", uidValidity: 9, lastUID: 4))
+        #expect(read.4.map(\.recipients) == [["a@b.test", "c@d.test"]])
+        #expect(read.4.first?.raw == [0, 255, 13, 10])
+        #expect(read.5.isEmpty)
+        #expect(read.6 == ticket.id)
+        let outboxID = try #require(read.4.first?.id)
+        try await store.write { try $0.markAttemptFailed(outboxID: outboxID, error: "451", nextAttemptAt: now.addingTimeInterval(60), permanent: false) }
+        #expect(try await store.read { try $0.dueOutbox(now: now, limit: 10) }.isEmpty)
+        try await store.write { try $0.markSent(outboxID: outboxID, at: now) }
+        let sent = try await store.read { try $0.outbox(status: .sent) }
+        #expect(sent.first?.attempts == 2)
+        #expect(sent.first?.lastError == nil)
+    }
+}
