@@ -55,7 +55,9 @@ let package = Package(
         ),
         .testTarget(name: "ServiceDeskTests", dependencies: ["ServiceDesk"], swiftSettings: strict),
         .testTarget(name: "TicketStoreSQLiteTests", dependencies: ["TicketStoreSQLite"], swiftSettings: strict),
-        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport"], swiftSettings: strict),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["MailTransport"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "MailTransportTests", dependencies: ["MailTransport", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GatewayTests", dependencies: ["Gateway", "TestSupport", "TicketStoreSQLite"], swiftSettings: strict),
     ]
 )

@@ -223,7 +223,9 @@ public struct MailProcessor: Sendable {
             ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain,
             secret: configuration.instance.secret.value)
         let thread = try conversation(of: ticket.id, tx: tx)
-        let parent = trigger.messageID ?? thread.last
+        // Chain to what the recipient has seen: their own mail for an acknowledgement, else the latest mail of the
+        // conversation they took part in (an agent's mail to us is never shown to them).
+        let parent = authorRole == .system ? (trigger.messageID ?? thread.last) : thread.last
         var references = thread
         if let parent, !references.contains(parent) { references.append(parent) }
         if references.count > 10 { references = [references[0]] + references.suffix(9) }

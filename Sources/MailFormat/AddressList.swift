@@ -98,6 +98,20 @@ public enum AddressList {
                         i += 1
                         continue
                     }
+                    if u[i] == UInt8(ascii: "(") {
+                        // comment inside the address
+                        var depth = 0
+                        while i < u.count {
+                            if u[i] == UInt8(ascii: "(") { depth += 1 }
+                            if u[i] == UInt8(ascii: ")") {
+                                depth -= 1
+                                if depth == 0 { break }
+                            }
+                            i += 1
+                        }
+                        i += 1
+                        continue
+                    }
                     if !u[i].isBlankOrEOL { a.append(u[i]) }
                     i += 1
                 }

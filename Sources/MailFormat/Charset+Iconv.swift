@@ -18,13 +18,17 @@ enum Iconv {
                 to: CChar.self)
             var inLeft = inBuf.count
             while true {
-                if output.count - produced < 16 { output.append(contentsOf: [UInt8](repeating: 0, count: output.count)) }
+                if output.count - produced < 16 {
+                    output.append(contentsOf: [UInt8](repeating: 0, count: output.count))
+                }
                 let before = produced
                 var outLeft = output.count - produced
                 let result: Int = output.withUnsafeMutableBufferPointer { outBuf in
                     var outPtr: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBuf.baseAddress! + produced)
                         .assumingMemoryBound(to: CChar.self)
-                    let r = inLeft > 0 ? iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) : iconv(cd, nil, nil, &outPtr, &outLeft)
+                    let r =
+                        inLeft > 0
+                        ? iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) : iconv(cd, nil, nil, &outPtr, &outLeft)
                     return r
                 }
                 produced = output.count - outLeft

@@ -13,6 +13,14 @@ enum Charset {
         case iconv(String)
         /// A name that means "unknown"; decoded with the UTF-8/windows-1252 fallback.
         case unknown
+
+        /// Whether pure 7-bit input decodes as ASCII (false for ISO-2022-*, UTF-7, HZ, UTF-16/32).
+        var isASCIICompatible: Bool {
+            guard case .iconv(let name) = self else { return true }
+            return
+                !(name.contains("2022") || name.hasPrefix("UTF-7") || name.hasPrefix("UTF-16")
+                || name.hasPrefix("UTF-32") || name.hasPrefix("HZ") || name.hasPrefix("UCS"))
+        }
     }
 
     /// Normalises a charset name: trims quotes and blanks, lowercases.
@@ -74,9 +82,12 @@ enum Charset {
     /// Decodes `bytes` declared as `charset` (nil = undeclared). Unknown or lying charsets fall back to UTF-8 if the
     /// bytes are valid UTF-8, else windows-1252, and say so in `diagnostics`.
     static func decode(_ bytes: ArraySlice<UInt8>, charset: String?, diagnostics: inout [String]) -> String {
-        if isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
-        guard let charset else { return decodeUTF8OrWindows1252(bytes) }
-        switch kind(of: charset) {
+        guard let charset else {
+            return isASCII(bytes) ? String(decoding: bytes, as: UTF8.self) : decodeUTF8OrWindows1252(bytes)
+        }
+        let kind = kind(of: charset)
+        if isASCII(bytes) && kind.isASCIICompatible { return String(decoding: bytes, as: UTF8.self) }
+        switch kind {
         case .utf8, .ascii:
             return decodeUTF8OrWindows1252(bytes)
         case .windows1252:

@@ -108,7 +108,8 @@ public enum HTMLText {
                         var shownURL = href
                         if shownURL.starts(with: Array("mailto:".utf8)) { shownURL.removeFirst(7) }
                         let hrefText = decodeEntities(shownURL)
-                        if !href.isEmpty && href.first != UInt8(ascii: "#") && !href.starts(with: Array("javascript:".utf8))
+                        if !href.isEmpty && href.first != UInt8(ascii: "#")
+                            && !href.starts(with: Array("javascript:".utf8))
                             && trimmed(text) != trimmed(hrefText)
                         {
                             if text.isEmpty {
@@ -154,9 +155,6 @@ public enum HTMLText {
                 newlines += 1
                 if newlines <= 2 { result.append(10) }
             } else {
-                if newlines > 0, b == 0x20, preDepth == 0, result.last == 10 {
-                    continue  // leading blank on a line
-                }
                 newlines = 0
                 result.append(b)
             }
@@ -203,7 +201,8 @@ public enum HTMLText {
         let nameStart = i
         while i < u.count {
             let c = u[i]
-            let isName = (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)
+            let isName =
+                (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39)
                 || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
             if !isName { break }
             i += 1
@@ -242,7 +241,8 @@ public enum HTMLText {
             if attr == Array("href".utf8) { href = trimmed(value) }
             if attr == Array("alt".utf8) { alt = value }
         }
-        return Tag(name: name, closing: closing, end: min(i + 1, u.count), href: href, alt: alt)
+        guard i < u.count else { return nil }  // no closing ">": not a tag
+        return Tag(name: name, closing: closing, end: i + 1, href: href, alt: alt)
     }
 
     private static func find(_ u: [UInt8], _ needle: [UInt8], from: Int) -> Int? {

@@ -17,13 +17,16 @@ public struct MIMEPart: Sendable, Hashable {
     public var contentID: String?
     /// The part's own header fields (for the root: the message headers).
     public var headers: [HeaderField]
+    /// The transfer-decoded body of a leaf or attached message (not charset-decoded); empty for multiparts and for
+    /// parts past the decoded-bytes budget. Shares storage with the matching `Attachment.data`.
+    public var body: [UInt8]
     /// Child parts of a multipart, or the single root part of an attached `message/rfc822`.
     public var children: [MIMEPart]
 
     public init(
         contentType: String = "text/plain", charset: String? = nil, transferEncoding: String = "7bit",
         size: Int = 0, disposition: String? = nil, filename: String? = nil, contentID: String? = nil,
-        headers: [HeaderField] = [], children: [MIMEPart] = []
+        headers: [HeaderField] = [], body: [UInt8] = [], children: [MIMEPart] = []
     ) {
         self.contentType = contentType
         self.charset = charset
@@ -33,6 +36,7 @@ public struct MIMEPart: Sendable, Hashable {
         self.filename = filename
         self.contentID = contentID
         self.headers = headers
+        self.body = body
         self.children = children
     }
 

@@ -58,7 +58,9 @@ extension MIMEWalker {
                 c += content
                 current = c
             } else {
-                if let c = current { result.append(String(repeating: ">", count: currentDepth) + (currentDepth > 0 ? " " : "") + c) }
+                if let c = current {
+                    result.append(String(repeating: ">", count: currentDepth) + (currentDepth > 0 ? " " : "") + c)
+                }
                 current = content
                 currentDepth = depth
             }
@@ -67,7 +69,9 @@ extension MIMEWalker {
                 current = nil
             }
         }
-        if let c = current { result.append(String(repeating: ">", count: currentDepth) + (currentDepth > 0 ? " " : "") + c) }
+        if let c = current {
+            result.append(String(repeating: ">", count: currentDepth) + (currentDepth > 0 ? " " : "") + c)
+        }
         return result.joined(separator: "\n")
     }
 
@@ -103,7 +107,8 @@ extension MIMEWalker {
             text = ([text] + extraTexts).joined(separator: "\n\n")
         }
         if textIndex == nil, let html = message.html {
-            let limited = html.utf8.count > options.maxHTMLBytesForText
+            let limited =
+                html.utf8.count > options.maxHTMLBytesForText
                 ? String(decoding: html.utf8.prefix(options.maxHTMLBytesForText), as: UTF8.self) : html
             text = HTMLText.convert(limited)
         }

@@ -89,6 +89,11 @@ struct MIMEWalker {
                 boundary = guessed
             }
             let split = boundary.isEmpty ? nil : Self.split(b, bodyStart, bodyEnd, boundary: boundary)
+            if let split, split.parts.isEmpty, split.closed {
+                diagnostics.append("multipart \(mimeType) has no parts")
+                part.size = bodyEnd - bodyStart
+                return part
+            }
             if let split, !split.parts.isEmpty {
                 if !split.closed { diagnostics.append("multipart \(mimeType) not closed by its final boundary") }
                 part.size = bodyEnd - bodyStart
@@ -138,6 +143,7 @@ struct MIMEWalker {
                 UnsafeBufferPointer(rebasing: b[bodyStart..<bodyEnd]), encoding: part.transferEncoding)
             decodedBytes += data.count
             part.size = data.count
+            part.body = data
         }
         var subject: String?
         if mimeType == "message/rfc822" || mimeType == "message/global" {

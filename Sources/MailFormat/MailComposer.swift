@@ -173,7 +173,7 @@ public enum MailComposer {
             if !(body.suffix(2) == [13, 10]) && !body.isEmpty { body += crlf }
             return Entity(headers: [ct, "Content-Transfer-Encoding: 7bit"], body: body)
         }
-        if nonASCII * 6 < raw.count {
+        if nonASCII * 4 < raw.count {
             var body = QuotedPrintable.encode(raw)
             if !(body.suffix(2) == [13, 10]) && !body.isEmpty { body += crlf }
             return Entity(headers: [ct, "Content-Transfer-Encoding: quoted-printable"], body: body)

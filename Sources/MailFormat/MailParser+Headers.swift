@@ -28,7 +28,9 @@ extension MailParser {
     }
 
     /// The length of a valid field name at `start` (up to the colon, optional blanks before it), or nil.
-    static func fieldNameEnd(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ lineEnd: Int) -> (nameEnd: Int, colon: Int)? {
+    static func fieldNameEnd(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ lineEnd: Int) -> (
+        nameEnd: Int, colon: Int
+    )? {
         var j = start
         while j < lineEnd {
             let c = b[j]
@@ -41,6 +43,27 @@ extension MailParser {
         while j < lineEnd, b[j].isBlank { j += 1 }
         guard j < lineEnd, b[j] == UInt8(ascii: ":") else { return nil }
         return (nameEnd, j)
+    }
+
+    /// Whether the lines from `start` up to a blank line (within a few lines) all look like header fields, which
+    /// makes a preceding non-header line a damaged header rather than the start of the body.
+    static func junkLineIsFollowedByHeaders(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var i = start
+        var seenField = false
+        for _ in 0..<8 {
+            guard i < end else { return false }
+            let le = lineEnd(b, i, end)
+            if le == i { return seenField }
+            if b[i].isBlank {
+                // continuation
+            } else if fieldNameEnd(b, i, le) != nil {
+                seenField = true
+            } else {
+                return false
+            }
+            i = skipEOL(b, le, end)
+        }
+        return false
     }
 
     /// Parses the header block in `b[start..<end]`. `topLevel` enables the message-level tolerances (leading blank
@@ -103,7 +126,8 @@ extension MailParser {
             while lo < hi, value[lo].isBlank { lo += 1 }
             while hi > lo, value[hi - 1].isBlank { hi -= 1 }
             let slice = value[lo..<hi]
-            let text = Charset.isASCII(slice) ? String(decoding: slice, as: UTF8.self) : Charset.decodeUTF8OrWindows1252(slice)
+            let text =
+                Charset.isASCII(slice) ? String(decoding: slice, as: UTF8.self) : Charset.decodeUTF8OrWindows1252(slice)
             if fields.count < options.maxHeaderFields {
                 fields.append(HeaderField(name: n, rawValue: text))
             } else if !truncated {
@@ -157,6 +181,11 @@ extension MailParser {
             if fields.isEmpty {
                 if topLevel { diagnostics.append("no header fields found; whole input treated as body") }
                 return HeaderBlock(fields: [], bodyStart: i == blockStart ? start : i)
+            }
+            if junkLineIsFollowedByHeaders(b, skipEOL(b, le, end), end) {
+                diagnostics.append("malformed header line skipped")
+                i = skipEOL(b, le, end)
+                continue
             }
             diagnostics.append("header block not ended by a blank line; body starts at first non-header line")
             return HeaderBlock(fields: fields, bodyStart: i)

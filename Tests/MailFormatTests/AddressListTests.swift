@@ -5,31 +5,49 @@ import Testing
     static let cases: [(String, [MailAddress])] = [
         ("a@example.com", [MailAddress(address: "a@example.com")]),
         ("John Doe <jdoe@example.com>", [MailAddress(name: "John Doe", address: "jdoe@example.com")]),
-        ("\"Doe, John\" <jdoe@example.com>, b@x.org", [
-            MailAddress(name: "Doe, John", address: "jdoe@example.com"), MailAddress(address: "b@x.org"),
-        ]),
+        (
+            "\"Doe, John\" <jdoe@example.com>, b@x.org",
+            [
+                MailAddress(name: "Doe, John", address: "jdoe@example.com"), MailAddress(address: "b@x.org"),
+            ]
+        ),
         ("jdoe@example.com (John Doe)", [MailAddress(name: "John Doe", address: "jdoe@example.com")]),
-        ("A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;", [
-            MailAddress(name: "Ed Jones", address: "c@a.test"), MailAddress(address: "joe@where.test"),
-            MailAddress(name: "John", address: "jdoe@one.test"),
-        ]),
+        (
+            "A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;",
+            [
+                MailAddress(name: "Ed Jones", address: "c@a.test"), MailAddress(address: "joe@where.test"),
+                MailAddress(name: "John", address: "jdoe@one.test"),
+            ]
+        ),
         ("Undisclosed recipients:;", []),
-        ("=?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.de>", [
-            MailAddress(name: "Jürgen Müller", address: "jm@example.de")
-        ]),
+        (
+            "=?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jm@example.de>",
+            [
+                MailAddress(name: "Jürgen Müller", address: "jm@example.de")
+            ]
+        ),
         ("\"=?utf-8?q?J=C3=BCrgen?=\" <jm@example.de>", [MailAddress(name: "Jürgen", address: "jm@example.de")]),
         ("a@x.org; b@y.org", [MailAddress(address: "a@x.org"), MailAddress(address: "b@y.org")]),
-        ("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>", [
-            MailAddress(name: "Pete", address: "pete@silly.test")
-        ]),
+        (
+            "Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+            [
+                MailAddress(name: "Pete", address: "pete@silly.test")
+            ]
+        ),
         ("<@route.example:user@host.example>", [MailAddress(address: "user@host.example")]),
-        ("Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>", [
-            MailAddress(name: "Mary Smith", address: "mary@x.test"), MailAddress(address: "jdoe@example.org"),
-            MailAddress(name: "Who?", address: "one@y.test"),
-        ]),
-        ("\"Giant; \\\"Big\\\" Box\" <sysservices@example.net>", [
-            MailAddress(name: "Giant; \"Big\" Box", address: "sysservices@example.net")
-        ]),
+        (
+            "Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>",
+            [
+                MailAddress(name: "Mary Smith", address: "mary@x.test"), MailAddress(address: "jdoe@example.org"),
+                MailAddress(name: "Who?", address: "one@y.test"),
+            ]
+        ),
+        (
+            "\"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
+            [
+                MailAddress(name: "Giant; \"Big\" Box", address: "sysservices@example.net")
+            ]
+        ),
         ("John Doe jdoe@example.com", [MailAddress(name: "John Doe", address: "jdoe@example.com")]),
         ("", []),
         (" , ,", []),
@@ -68,7 +86,8 @@ import Testing
 
     @Test func headers() {
         let m = parse(
-            "Message-ID: <id1@example.com>\r\nIn-Reply-To: <p@x> (from Joe)\r\nReferences: <r1@x>\r\n <r2@x> <p@x>\r\n\r\n")
+            "Message-ID: <id1@example.com>\r\nIn-Reply-To: <p@x> (from Joe)\r\nReferences: <r1@x>\r\n <r2@x> <p@x>\r\n\r\n"
+        )
         #expect(m.messageID == "id1@example.com")
         #expect(m.inReplyTo == ["p@x"])
         #expect(m.references == ["r1@x", "r2@x", "p@x"])

@@ -21,7 +21,9 @@ import Testing
     }
 
     @Test func corpusIsPresent() {
-        #expect(FileManager.default.fileExists(atPath: Self.corpusDirectory.path), "corpus missing at \(Self.corpusDirectory.path)")
+        #expect(
+            FileManager.default.fileExists(atPath: Self.corpusDirectory.path),
+            "corpus missing at \(Self.corpusDirectory.path)")
         #expect(Self.folders.count >= 10)
     }
 

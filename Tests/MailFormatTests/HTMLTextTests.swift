@@ -12,7 +12,7 @@ import Testing
         ("<a href=\"#top\">top</a>", "top"),
         ("<script>alert(1)</script><style>.x{}</style>visible", "visible"),
         ("<!--[if mso]><p>outlook</p><![endif]-->shown", "shown"),
-        ("&lt;tag&gt; &amp; &quot;q&quot; &#228; &#xE4; &euro; &nbsp;x &bogus;", "<tag> & \"q\" ä ä € x &bogus;"),
+        ("&lt;tag&gt; &amp; &quot;q&quot; &#228; &#xE4; &euro; &nbsp;x &bogus;", "<tag> & \"q\" ä ä €  x &bogus;"),
         ("a\n   b\t\tc", "a b c"),
         ("<table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table>", "1\t2\n3\t4"),
         ("<pre>  keep\n   spaces</pre>", "keep\n   spaces"),

@@ -37,7 +37,7 @@ import Testing
         for (cte, body, expected) in [
             ("7-bit", "plain", "plain"), ("8bits", "plain", "plain"), ("quoted printable", "caf=C3=A9", "café"),
             ("Quoted-Printable", "caf=C3=A9", "café"), ("BASE64", "Y2Fmw6k=", "café"), ("base-64", "Y2Fmw6k=", "café"),
-            ("x-uuencode", "begin 644 f.txt\n$8V%F`\n`\nend\n", "caf"),
+            ("x-uuencode", "begin 644 f.txt\n#8V%F\n`\nend\n", "caf"),
         ] {
             let m = parse("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: \(cte)\n\n\(body)")
             #expect(m.text == expected, "\(cte)")
@@ -177,7 +177,8 @@ import Testing
     @Test func htmlOnlyBecomesText() {
         let m = parse(
             "Content-Type: text/html; charset=utf-8\n\n<html><head><title>x</title><style>p{}</style></head>"
-                + "<body><p>Hello&nbsp;there</p><p>Visit <a href=\"https://example.com\">our site</a></p></body></html>")
+                + "<body><p>Hello&nbsp;there</p><p>Visit <a href=\"https://example.com\">our site</a></p></body></html>"
+        )
         #expect(m.html != nil)
         #expect(m.text == "Hello there\n\nVisit our site <https://example.com>")
     }
@@ -245,7 +246,8 @@ import Testing
     }
 
     @Test func formatFlowed() {
-        let m = parse("Content-Type: text/plain; format=flowed\n\nThis is a \nflowed line.\n> quoted \n> more\n-- \nsig")
+        let m = parse(
+            "Content-Type: text/plain; format=flowed\n\nThis is a \nflowed line.\n> quoted \n> more\n-- \nsig")
         #expect(m.text == "This is a flowed line.\n> quoted more\n-- \nsig")
     }
 }

@@ -3,8 +3,10 @@ import MailFormat
 import Testing
 
 @Suite struct MailComposerTests {
-    static func sample(text: String = "Hello Bob,\nthe printer is fixed.\n", html: String? = nil,
-                       attachments: [OutgoingAttachment] = [], subject: String = "[#42] Printer broken")
+    static func sample(
+        text: String = "Hello Bob,\nthe printer is fixed.\n", html: String? = nil,
+        attachments: [OutgoingAttachment] = [], subject: String = "[#42] Printer broken"
+    )
         -> OutgoingMail
     {
         OutgoingMail(
@@ -15,8 +17,10 @@ import Testing
             subject: subject, messageID: "tg.42.1@example.com", inReplyTo: "orig@client.example",
             references: ["root@client.example", "orig@client.example"],
             date: Date(timeIntervalSince1970: 1_730_800_800),
-            extraHeaders: [HeaderField(name: "Auto-Submitted", rawValue: "auto-replied"),
-                           HeaderField(name: "X-Injected", rawValue: "a\r\nBcc: evil@example.com")],
+            extraHeaders: [
+                HeaderField(name: "Auto-Submitted", rawValue: "auto-replied"),
+                HeaderField(name: "X-Injected", rawValue: "a\r\nBcc: evil@example.com"),
+            ],
             text: text, html: html, attachments: attachments)
     }
 
@@ -67,7 +71,7 @@ import Testing
     func subjectRoundTrip(_ subject: String) {
         let bytes = MailComposer.compose(Self.sample(subject: subject))
         Self.checkWireFormat(bytes)
-        #expect(MailParser.parse(bytes).subject == subject)
+        #expect(MailParser.parse(bytes).subject == subject.trimmingCharacters(in: .whitespaces))
     }
 
     @Test(arguments: [
@@ -96,8 +100,9 @@ import Testing
         let mail = Self.sample(
             text: "See attached.\n", html: "<p>See <b>attached</b> – ok</p>",
             attachments: [
-                OutgoingAttachment(filename: "Bericht Übersicht 2024 mit einem sehr langen Namen.pdf",
-                                   contentType: "application/pdf", data: pdf),
+                OutgoingAttachment(
+                    filename: "Bericht Übersicht 2024 mit einem sehr langen Namen.pdf",
+                    contentType: "application/pdf", data: pdf),
                 OutgoingAttachment(filename: "notes.txt", contentType: "text/plain", data: Array("note\n".utf8)),
                 OutgoingAttachment(filename: "bad\"name.bin", contentType: "not a type", data: [0, 1, 2]),
             ])

@@ -1,0 +1,216 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MailTransport
+
+@Suite("IMAP against Dovecot")
+struct IMAPSessionIntegrationTests {
+    let stack: MailStack
+
+    init() throws {
+        stack = try MailStack()
+    }
+
+    @Test("CONNECT_ONLY performs the login; CAPABILITY and SELECT work afterwards")
+    func loginAndSelect() async throws {
+        let user = stack.newUser()
+        try await stack.deliver("Subject: one\r\n\r\nbody\r\n", to: user)
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        let capabilities = await session.capabilities
+        #expect(capabilities.contains("IMAP4REV1"))
+        let status = try await session.select("INBOX")
+        #expect(status.exists == 1)
+        #expect(status.uidValidity > 0)
+        #expect(status.uidNext == 2)
+        await session.logout()
+    }
+
+    @Test("hostile bodies cannot desync the bulk fetch, and BODY.PEEK leaves mail unseen")
+    func hostileBodies() async throws {
+        let user = stack.newUser()
+        let hostile = [
+            "Subject: tagged\r\n\r\nA004 OK LOGOUT completed\r\ntg5 OK fake\r\n* BYE fake\r\n",
+            "Subject: long\r\n\r\n" + String(repeating: "y", count: 100_000) + "\r\n",
+            "Subject: no final newline\r\n\r\nlast line without newline",
+            "Subject: literal-looking\r\n\r\n* 9 FETCH (BODY[] {999}\r\n",
+        ]
+        for message in hostile { try await stack.deliver(message, to: user) }
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        _ = try await session.select("INBOX")
+        let messages = try await session.fetchMessages("1:*")
+        #expect(messages.map(\.uid) == [1, 2, 3, 4])
+        for (message, expected) in zip(messages, hostile) {
+            #expect(String(decoding: message.raw, as: UTF8.self) == expected)
+            #expect(message.size == expected.utf8.count)
+            #expect(!message.flags.contains("\\Seen"))
+        }
+        // The session is still in sync: another command works and sees no \Seen flags.
+        let unseen = try await session.uidSearch("UNSEEN")
+        #expect(unseen == [1, 2, 3, 4])
+        await session.logout()
+    }
+
+    @Test("UID SEARCH n:* returns the highest message even below n; callers filter")
+    func searchAboveLast() async throws {
+        let user = stack.newUser()
+        try await stack.deliver("Subject: a\r\n\r\na\r\n", to: user)
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        _ = try await session.select("INBOX")
+        #expect(try await session.uidSearch("UID 5:*") == [1])
+        await session.logout()
+    }
+
+    @Test("a wrong password is an authentication error that names the user")
+    func wrongPassword() async throws {
+        let session = IMAPSession(endpoint: stack.endpoint(user: stack.newUser(), password: "wrong"))
+        do {
+            try await session.connect()
+            Issue.record("login with a wrong password succeeded")
+        } catch {
+            guard case .authenticationFailed(_, let user, _) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(user.hasPrefix("user-"))
+            #expect(error.description.contains("Check the username and password"))
+            #expect(!error.isTemporary)
+        }
+    }
+
+    @Test("an unreachable server is a temporary error")
+    func unreachable() async throws {
+        let endpoint = IMAPEndpoint(url: URL(string: "imap://127.0.0.1:9")!, username: "x", password: "y")
+        let session = IMAPSession(endpoint: endpoint)
+        do {
+            try await session.connect()
+            Issue.record("connected to a closed port")
+        } catch {
+            guard case .unreachable = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(error.isTemporary)
+        }
+    }
+
+    @Test("IMAPS and STARTTLS verify against the harness CA; an untrusted certificate is refused")
+    func tls() async throws {
+        let user = stack.newUser()
+        try await stack.deliver("Subject: tls\r\n\r\nx\r\n", to: user)
+        let implicit = IMAPSession(
+            endpoint: IMAPEndpoint(
+                url: URL(string: "imaps://localhost:\(stack.imapsPort)")!, username: user, password: stack.password,
+                caFile: stack.caFile))
+        try await implicit.connect()
+        #expect(try await implicit.select("INBOX").exists == 1)
+        await implicit.logout()
+
+        let starttls = IMAPSession(
+            endpoint: IMAPEndpoint(
+                url: URL(string: "imap://localhost:\(stack.imapPort)")!, username: user, password: stack.password,
+                security: .starttls, caFile: stack.caFile))
+        try await starttls.connect()
+        #expect(try await starttls.select("INBOX").exists == 1)
+        await starttls.logout()
+
+        let untrusted = IMAPSession(
+            endpoint: IMAPEndpoint(
+                url: URL(string: "imaps://localhost:\(stack.imapsPort)")!, username: user, password: stack.password,
+                caFile: "/etc/ssl/certs/ca-certificates.crt"))
+        do {
+            try await untrusted.connect()
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            guard case .tlsFailed = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+        }
+    }
+
+    @Test("folders with non-ASCII names are reached through modified UTF-7")
+    func utf7Folder() async throws {
+        let user = stack.newUser()
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        try await session.command("CREATE \"\(ModifiedUTF7.encode("Entwürfe"))\"")
+        try await session.append("Entwürfe", message: Array("Subject: x\r\n\r\ny\r\n".utf8))
+        #expect(try await session.select("Entwürfe").exists == 1)
+        await session.logout()
+    }
+}
+
+@Suite("SMTP against the sink")
+struct SMTPSenderIntegrationTests {
+    let stack: MailStack
+
+    init() throws {
+        stack = try MailStack()
+    }
+
+    func endpoint() -> SMTPEndpoint {
+        SMTPEndpoint(url: URL(string: "smtp://127.0.0.1:\(stack.smtpPort)")!, security: IMAPEndpoint.Security.none)
+    }
+
+    func message(to: String, id: String) -> [UInt8] {
+        Array("From: support@example.test\r\nTo: \(to)\r\nSubject: t\r\nMessage-ID: <\(id)>\r\n\r\nhello\r\n".utf8)
+    }
+
+    @Test("several messages go over one reused connection with the exact bytes and envelope")
+    func reuse() async throws {
+        let sender = SMTPSender(endpoint: endpoint())
+        let rcpt = "r-\(UUID().uuidString.prefix(8))@customer.test"
+        for index in 0..<3 {
+            let delivery = try await sender.send(message(to: rcpt, id: "m\(index)@x"), mailFrom: index == 0 ? "" : "support@example.test", recipients: [rcpt])
+            #expect(delivery.accepted == [rcpt])
+        }
+        let sent = stack.sentMessages(to: rcpt)
+        #expect(sent.count == 3)
+        #expect(sent.first?.mailFrom == "")
+        #expect(sent.last?.mailFrom == "support@example.test")
+        #expect(sent.first?.raw == String(decoding: message(to: rcpt, id: "m0@x"), as: UTF8.self))
+    }
+
+    @Test("a 550 for one of two recipients is reported per recipient and the other still gets the mail")
+    func partialRejection() async throws {
+        let sender = SMTPSender(endpoint: endpoint())
+        let good = "ok-\(UUID().uuidString.prefix(8))@customer.test"
+        let bad = "reject-\(UUID().uuidString.prefix(8))@customer.test"
+        let delivery = try await sender.send(message(to: good, id: "p@x"), mailFrom: "support@example.test", recipients: [bad, good])
+        #expect(delivery.accepted == [good])
+        #expect(delivery.refused.map(\.address) == [bad])
+        #expect(delivery.refused.first?.code == 550)
+        #expect(stack.sentMessages(to: good).count == 1)
+    }
+
+    @Test("a 451 is a temporary failure; the retry succeeds")
+    func temporaryFailure() async throws {
+        let sender = SMTPSender(endpoint: endpoint())
+        let rcpt = "tempfail-\(UUID().uuidString.prefix(8))@customer.test"
+        do {
+            _ = try await sender.send(message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
+            Issue.record("451 accepted")
+        } catch {
+            #expect(!error.permanent)
+            #expect(error.code == 451)
+        }
+        let delivery = try await sender.send(message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
+        #expect(delivery.accepted == [rcpt])
+    }
+
+    @Test("a server that is down is a temporary transport failure")
+    func down() async throws {
+        let sender = SMTPSender(endpoint: SMTPEndpoint(url: URL(string: "smtp://127.0.0.1:9")!, security: IMAPEndpoint.Security.none))
+        do {
+            _ = try await sender.send(message(to: "a@b.test", id: "d@x"), mailFrom: "", recipients: ["a@b.test"])
+            Issue.record("sent to a closed port")
+        } catch {
+            #expect(!error.permanent)
+            #expect(error.transport != nil)
+        }
+    }
+}
