@@ -127,7 +127,8 @@ public struct InspectView: Encodable, Sendable {
         if let inReplyTo { lines.append("In-Reply-To: \(inReplyTo)") }
         lines.append("Automatic:  \(autoSubmitted ? "yes" : "no")")
         for attachment in attachments {
-            lines.append("Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
+            lines.append(
+                "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
         }
         for diagnostic in diagnostics { lines.append("Note:       \(diagnostic)") }
         lines.append("")

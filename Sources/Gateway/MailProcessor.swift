@@ -90,7 +90,9 @@ public struct MailProcessor: Sendable {
             ticket = transition.ticket
             try tx.update(ticket)
             try tx.append(
-                AuditEntry(ticketID: id, at: now, actor: sender.address, viaMessageID: messageID, action: "threaded: \(reason)"))
+                AuditEntry(
+                    ticketID: id, at: now, actor: sender.address, viaMessageID: messageID, action: "threaded: \(reason)"
+                ))
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: ticket, trigger: message, agent: agent, now: now, tx: tx)
             return .appended(id, reason: reason)
@@ -117,7 +119,9 @@ public struct MailProcessor: Sendable {
             }
             let transition = try Workflow.decide(ticket, .mailReceived(from: sender, messageID: messageID), now: now)
             try tx.append(
-                AuditEntry(ticketID: id, at: now, actor: sender.address, viaMessageID: messageID, action: "new ticket: \(reason)"))
+                AuditEntry(
+                    ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
+                    action: "new ticket: \(reason)"))
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: transition.ticket, trigger: message, agent: nil, now: now, tx: tx)
             return .created(id, reason: reason)

@@ -61,7 +61,9 @@ public struct TemplateSet: Sendable {
             })
     }
 
-    public var locales: Set<String> { Set(templates.keys.compactMap { $0.split(separator: "/").first.map(String.init) }) }
+    public var locales: Set<String> {
+        Set(templates.keys.compactMap { $0.split(separator: "/").first.map(String.init) })
+    }
 
     /// Renders `name` in `locale`, falling back to the default locale per part.
     public func render(_ name: String, locale: String, values: [String: Any]) throws(TemplateError) -> RenderedMail {

@@ -66,14 +66,33 @@ public enum AutoReply {
         "automatisch antwoord", "afwezig", "niet aanwezig", "buiten kantoor", "afwezigheidsbericht",
     ]
 
+    private static let prefixBytes: [[UInt8]] = outOfOfficePrefixes.map { Array($0.utf8) }
+    private static let infixBytes: [[UInt8]] = outOfOfficePrefixes.flatMap { p in
+        [p + ":", p + " :", "(" + p, "[" + p].map { Array($0.utf8) }
+    }
+
     /// Whether a subject reads like an out-of-office or automatic reply in en/de/fr/es/it/nl.
     public static func isOutOfOfficeSubject(_ subject: String) -> Bool {
-        let s = subject.lowercased()
-        for p in outOfOfficePrefixes {
-            if s.hasPrefix(p) { return true }
-            if s.contains(p + ":") || s.contains(p + " :") || s.contains("(" + p) || s.contains("[" + p) {
-                return true
+        if subject.isEmpty { return false }
+        let s = Array(subject.lowercased().utf8)
+        // skip "re:", "aw:", "fw:" style prefixes
+        for p in prefixBytes where s.starts(with: p) { return true }
+        for needle in infixBytes where contains(s, needle) { return true }
+        return false
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, hay.count >= needle.count else { return false }
+        let first = needle[0]
+        var i = 0
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == first {
+                var k = 1
+                while k < needle.count && hay[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
             }
+            i += 1
         }
         return false
     }

@@ -123,34 +123,50 @@ enum Charset {
     /// Decodes UTF-8; any byte that does not start a valid sequence is taken as windows-1252 instead.
     static func decodeUTF8OrWindows1252(_ bytes: ArraySlice<UInt8>) -> String {
         if let s = String(validating: bytes, as: UTF8.self) { return s }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 2)
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end {
-            let b = bytes[i]
-            if b < 0x80 {
-                out.append(b)
-                i += 1
-                continue
-            }
-            let len = validSequenceLength(bytes, at: i)
-            if len > 0 {
-                out.append(contentsOf: bytes[i..<(i + len)])
-                i += len
-            } else {
-                appendUTF8(windows1252Scalar(b), to: &out)
-                i += 1
+        return bytes.withUnsafeBufferPointer { src in
+            String(unsafeUninitializedCapacity: src.count * 3) { dst in
+                var o = 0
+                var i = 0
+                let n = src.count
+                while i < n {
+                    let b = src[i]
+                    if b < 0x80 {
+                        dst[o] = b
+                        o += 1
+                        i += 1
+                        continue
+                    }
+                    let len = validSequenceLength(src, at: i)
+                    if len > 0 {
+                        for k in 0..<len { dst[o + k] = src[i + k] }
+                        o += len
+                        i += len
+                    } else {
+                        let scalar = windows1252Scalar(b)
+                        if scalar < 0x800 {
+                            dst[o] = UInt8(0xC0 | (scalar >> 6))
+                            dst[o + 1] = UInt8(0x80 | (scalar & 0x3F))
+                            o += 2
+                        } else {
+                            dst[o] = UInt8(0xE0 | (scalar >> 12))
+                            dst[o + 1] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                            dst[o + 2] = UInt8(0x80 | (scalar & 0x3F))
+                            o += 3
+                        }
+                        i += 1
+                    }
+                }
+                return o
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Length of the valid UTF-8 multi-byte sequence starting at `i`, or 0.
-    static func validSequenceLength(_ bytes: ArraySlice<UInt8>, at i: Int) -> Int {
+    @inline(__always)
+    static func validSequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let b0 = bytes[i]
-        let end = bytes.endIndex
-        func cont(_ k: Int) -> Bool { i + k < end && bytes[i + k] & 0xC0 == 0x80 }
+        let end = bytes.count
+        @inline(__always) func cont(_ k: Int) -> Bool { i + k < end && bytes[i + k] & 0xC0 == 0x80 }
         switch b0 {
         case 0xC2...0xDF:
             return cont(1) ? 2 : 0

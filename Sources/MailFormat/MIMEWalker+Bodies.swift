@@ -6,10 +6,37 @@ extension MIMEWalker {
 
     /// Decodes a text leaf to a String with `\n` line ends.
     mutating func decodeText(_ leaf: Leaf) -> String {
-        let text = Charset.decode(leaf.data[...], charset: leaf.part.charset, diagnostics: &diagnostics)
-        var out = Self.normalizeLineEnds(text)
+        var out: String
+        if leaf.part.charset.map({ Charset.kind(of: $0).isASCIICompatible }) ?? true {
+            let bytes = Self.normalizeLineEnds(leaf.data)
+            out = Charset.decode(bytes[...], charset: leaf.part.charset, diagnostics: &diagnostics)
+        } else {
+            let text = Charset.decode(leaf.data[...], charset: leaf.part.charset, diagnostics: &diagnostics)
+            out = Self.normalizeLineEnds(text)
+        }
         if leaf.part.contentType == "text/plain", leaf.parameters["format"]?.asciiLowercased() == "flowed" {
             out = Self.unflow(out, delsp: leaf.parameters["delsp"]?.asciiLowercased() == "yes")
+        }
+        return out
+    }
+
+    /// CRLF and bare CR to LF, on bytes of an ASCII-compatible charset.
+    static func normalizeLineEnds(_ u: [UInt8]) -> [UInt8] {
+        guard let firstCR = u.firstIndex(of: 13) else { return u }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        out.append(contentsOf: u[..<firstCR])
+        var i = firstCR
+        u.withUnsafeBufferPointer { p in
+            while i < p.count {
+                if p[i] == 13 {
+                    out.append(10)
+                    if i + 1 < p.count && p[i + 1] == 10 { i += 1 }
+                } else {
+                    out.append(p[i])
+                }
+                i += 1
+            }
         }
         return out
     }

@@ -13,70 +13,29 @@ public enum SHA256 {
 
     /// The 32-byte digest of `data`.
     public static func digest(_ data: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [
-            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-        ]
-        var message = data
+        var state = State()
+        let fullBlocks = data.count / 64
+        data.withUnsafeBufferPointer { d in
+            for block in 0..<fullBlocks {
+                state.compress(UnsafeBufferPointer(rebasing: d[(block * 64)..<(block * 64 + 64)]))
+            }
+        }
+        // Padding: the tail, 0x80, zeros, 64-bit big-endian bit length.
+        var tail = Array(data[(fullBlocks * 64)...])
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
         let bitLength = UInt64(data.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for i in (0..<8).reversed() { message.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        var w = [UInt32](repeating: 0, count: 64)
-        message.withUnsafeBufferPointer { m in
-            w.withUnsafeMutableBufferPointer { w in
-                k.withUnsafeBufferPointer { k in
-                    var chunk = 0
-                    while chunk < m.count {
-                        for t in 0..<16 {
-                            let o = chunk + t * 4
-                            w[t] =
-                                UInt32(m[o]) << 24 | UInt32(m[o + 1]) << 16 | UInt32(m[o + 2]) << 8 | UInt32(m[o + 3])
-                        }
-                        for t in 16..<64 {
-                            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-                            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-                        }
-                        var a = h[0]
-                        var b = h[1]
-                        var c = h[2]
-                        var d = h[3]
-                        var e = h[4]
-                        var f = h[5]
-                        var g = h[6]
-                        var hh = h[7]
-                        for t in 0..<64 {
-                            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                            let ch = (e & f) ^ (~e & g)
-                            let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
-                            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                            let maj = (a & b) ^ (a & c) ^ (b & c)
-                            let t2 = s0 &+ maj
-                            hh = g
-                            g = f
-                            f = e
-                            e = d &+ t1
-                            d = c
-                            c = b
-                            b = a
-                            a = t1 &+ t2
-                        }
-                        h[0] = h[0] &+ a
-                        h[1] = h[1] &+ b
-                        h[2] = h[2] &+ c
-                        h[3] = h[3] &+ d
-                        h[4] = h[4] &+ e
-                        h[5] = h[5] &+ f
-                        h[6] = h[6] &+ g
-                        h[7] = h[7] &+ hh
-                        chunk += 64
-                    }
-                }
+        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
+        tail.withUnsafeBufferPointer { t in
+            var o = 0
+            while o < t.count {
+                state.compress(UnsafeBufferPointer(rebasing: t[o..<(o + 64)]))
+                o += 64
             }
         }
         var out: [UInt8] = []
         out.reserveCapacity(32)
-        for v in h {
+        for v in [state.h0, state.h1, state.h2, state.h3, state.h4, state.h5, state.h6, state.h7] {
             out.append(UInt8(truncatingIfNeeded: v >> 24))
             out.append(UInt8(truncatingIfNeeded: v >> 16))
             out.append(UInt8(truncatingIfNeeded: v >> 8))
@@ -95,6 +54,66 @@ public enum SHA256 {
             out.append(digits[Int(b & 15)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private struct State {
+        var h0: UInt32 = 0x6a09_e667
+        var h1: UInt32 = 0xbb67_ae85
+        var h2: UInt32 = 0x3c6e_f372
+        var h3: UInt32 = 0xa54f_f53a
+        var h4: UInt32 = 0x510e_527f
+        var h5: UInt32 = 0x9b05_688c
+        var h6: UInt32 = 0x1f83_d9ab
+        var h7: UInt32 = 0x5be0_cd19
+        var w = [UInt32](repeating: 0, count: 64)
+
+        mutating func compress(_ m: UnsafeBufferPointer<UInt8>) {
+            var a = h0
+            var b = h1
+            var c = h2
+            var d = h3
+            var e = h4
+            var f = h5
+            var g = h6
+            var h = h7
+            w.withUnsafeMutableBufferPointer { w in
+                SHA256.k.withUnsafeBufferPointer { k in
+                    for t in 0..<16 {
+                        let o = t * 4
+                        w[t] = UInt32(m[o]) << 24 | UInt32(m[o + 1]) << 16 | UInt32(m[o + 2]) << 8 | UInt32(m[o + 3])
+                    }
+                    for t in 16..<64 {
+                        let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+                        let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                    }
+                    for t in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = h &+ s1 &+ ch &+ k[t] &+ w[t]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = s0 &+ maj
+                        h = g
+                        g = f
+                        f = e
+                        e = d &+ t1
+                        d = c
+                        c = b
+                        b = a
+                        a = t1 &+ t2
+                    }
+                }
+            }
+            h0 = h0 &+ a
+            h1 = h1 &+ b
+            h2 = h2 &+ c
+            h3 = h3 &+ d
+            h4 = h4 &+ e
+            h5 = h5 &+ f
+            h6 = h6 &+ g
+            h7 = h7 &+ h
+        }
     }
 
     @inline(__always)

@@ -94,7 +94,7 @@ public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable, CustomSt
 }
 
 /// A ticket as the workflow sees it: identity, state and the people involved, without its articles.
-public struct Ticket: Sendable, Equatable {
+public struct Ticket: Sendable, Equatable, Codable {
     public var id: TicketID
     public var state: TicketState
     public var subject: String

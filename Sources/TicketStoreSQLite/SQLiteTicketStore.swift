@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import ServiceDesk
 import MailFormat
+import ServiceDesk
 
 /// The embedded default store: one SQLite file in WAL mode via GRDB, with migrations; `write` is one transaction.
 public final class SQLiteTicketStore: TicketStore {
@@ -73,6 +73,10 @@ public final class SQLiteTicketStore: TicketStore {
                         reason TEXT NOT NULL, created_at REAL NOT NULL, resolved_at REAL);
                     """)
         }
+        migrator.registerMigration("v2-ticket-document") { db in
+            // The full ticket (every process field) as JSON; the columns above stay for listing and indexes.
+            try db.execute(sql: "ALTER TABLE ticket ADD COLUMN document TEXT")
+        }
         return migrator
     }
 }
@@ -98,6 +102,11 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     static func ticket(from row: Row) -> Ticket? {
+        if let document = row["document"] as String?,
+            let ticket = try? JSONDecoder.store.decode(Ticket.self, from: Data(document.utf8))
+        {
+            return ticket
+        }
         guard let id = TicketID(row["id"] as String) else { return nil }
         return Ticket(
             id: id, state: TicketState(rawValue: row["state"]) ?? .new, subject: row["subject"],
@@ -145,7 +154,9 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func participants(of id: TicketID) throws -> Set<String> {
-        Set(try String.fetchAll(db, sql: "SELECT address FROM participant WHERE ticket_id = ?", arguments: [id.description]))
+        Set(
+            try String.fetchAll(
+                db, sql: "SELECT address FROM participant WHERE ticket_id = ?", arguments: [id.description]))
     }
 
     func checkpoint(mailbox: String) throws -> MailboxCheckpoint? {
@@ -164,8 +175,10 @@ final class SQLiteTransaction: TicketWriting {
 
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
         if let status {
-            return try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id", arguments: [status.rawValue])
-                .map(Self.outboxItem(from:))
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id", arguments: [status.rawValue]
+            )
+            .map(Self.outboxItem(from:))
         }
         return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.outboxItem(from:))
     }
@@ -219,7 +232,8 @@ final class SQLiteTransaction: TicketWriting {
                 ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
                 """, arguments: [kind.rawValue])
         let number =
-            try Int.fetchOne(db, sql: "SELECT last_number FROM ticket_counter WHERE kind = ?", arguments: [kind.rawValue])
+            try Int.fetchOne(
+                db, sql: "SELECT last_number FROM ticket_counter WHERE kind = ?", arguments: [kind.rawValue])
             ?? 1
         return TicketID(kind: kind, number: number)
     }
@@ -228,29 +242,33 @@ final class SQLiteTransaction: TicketWriting {
         try db.execute(
             sql: """
                 INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
-                    assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 ticket.id.description, ticket.kind.rawValue, ticket.id.number, ticket.state.rawValue, ticket.subject,
                 ticket.requester.name, ticket.requester.address, ticket.priority.rawValue, ticket.assignee,
                 ticket.mailbox, ticket.createdAt.timeIntervalSince1970, ticket.updatedAt.timeIntervalSince1970,
                 ticket.resolvedAt?.timeIntervalSince1970, ticket.closedAt?.timeIntervalSince1970,
-                ticket.firstResponseAt?.timeIntervalSince1970,
+                ticket.firstResponseAt?.timeIntervalSince1970, try Self.document(ticket),
             ])
+    }
+
+    static func document(_ ticket: Ticket) throws -> String {
+        String(decoding: try JSONEncoder.store.encode(ticket), as: UTF8.self)
     }
 
     func update(_ ticket: Ticket) throws {
         try db.execute(
             sql: """
                 UPDATE ticket SET state = ?, subject = ?, priority = ?, assignee = ?, updated_at = ?, resolved_at = ?,
-                    closed_at = ?, first_response_at = ? WHERE id = ?
+                    closed_at = ?, first_response_at = ?, document = ? WHERE id = ?
                 """,
             arguments: [
                 ticket.state.rawValue, ticket.subject, ticket.priority.rawValue, ticket.assignee,
                 ticket.updatedAt.timeIntervalSince1970, ticket.resolvedAt?.timeIntervalSince1970,
                 ticket.closedAt?.timeIntervalSince1970, ticket.firstResponseAt?.timeIntervalSince1970,
-                ticket.id.description,
+                try Self.document(ticket), ticket.id.description,
             ])
     }
 
@@ -337,7 +355,8 @@ final class SQLiteTransaction: TicketWriting {
 
     func markSent(outboxID: Int64, at: Date) throws {
         try db.execute(
-            sql: "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            sql:
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
             arguments: [at.timeIntervalSince1970, outboxID])
     }
 
@@ -357,5 +376,23 @@ final class SQLiteTransaction: TicketWriting {
 
     static func decodeAddresses(_ json: String) -> [MailAddress] {
         (try? JSONDecoder().decode([MailAddress].self, from: Data(json.utf8))) ?? []
+    }
+}
+
+extension JSONEncoder {
+    /// Deterministic JSON for stored documents (sorted keys, dates as seconds since 1970).
+    static var store: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    static var store: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
     }
 }

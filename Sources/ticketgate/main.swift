@@ -81,9 +81,10 @@ struct Tickets: AsyncParsableCommand {
                 print(try JSONOutput.encode(views))
                 return
             }
-            print(TextTable.render(
-                header: ["ID", "KIND", "STATE", "PRIO", "REQUESTER", "SUBJECT"],
-                rows: views.map { [$0.id, $0.kind, $0.state, $0.priority, $0.requester, $0.subject] }))
+            print(
+                TextTable.render(
+                    header: ["ID", "KIND", "STATE", "PRIO", "REQUESTER", "SUBJECT"],
+                    rows: views.map { [$0.id, $0.kind, $0.state, $0.priority, $0.requester, $0.subject] }))
         }
     }
 
@@ -95,7 +96,8 @@ struct Tickets: AsyncParsableCommand {
 
         func run() async throws {
             guard let ticketID = TicketID(id) else {
-                FileHandle.standardError.write(Data("ticketgate: \"\(id)\" is not a ticket id such as INC-000001.\n".utf8))
+                FileHandle.standardError.write(
+                    Data("ticketgate: \"\(id)\" is not a ticket id such as INC-000001.\n".utf8))
                 throw ExitCode(64)
             }
             let context = try options.context()
@@ -175,9 +177,10 @@ struct Quarantine: AsyncParsableCommand {
         func run() async throws {
             let context = try options.context()
             let entries = try await context.store.read { try $0.quarantined() }
-            print(TextTable.render(
-                header: ["ID", "MAILBOX", "UID", "SIZE", "REASON"],
-                rows: entries.map { ["\($0.id)", $0.mailbox, "\($0.uid)", "\($0.size)", $0.reason] }))
+            print(
+                TextTable.render(
+                    header: ["ID", "MAILBOX", "UID", "SIZE", "REASON"],
+                    rows: entries.map { ["\($0.id)", $0.mailbox, "\($0.uid)", "\($0.size)", $0.reason] }))
         }
     }
 }
@@ -192,14 +195,15 @@ struct Outbox: AsyncParsableCommand {
         func run() async throws {
             let context = try options.context()
             let items = try await context.store.read { try $0.outbox(status: nil) }
-            print(TextTable.render(
-                header: ["ID", "TICKET", "PURPOSE", "STATUS", "TRIES", "TO", "ERROR"],
-                rows: items.map {
-                    [
-                        "\($0.id ?? 0)", $0.ticketID?.description ?? "-", $0.purpose, $0.status.rawValue,
-                        "\($0.attempts)", $0.recipients.joined(separator: ","), $0.lastError ?? "",
-                    ]
-                }))
+            print(
+                TextTable.render(
+                    header: ["ID", "TICKET", "PURPOSE", "STATUS", "TRIES", "TO", "ERROR"],
+                    rows: items.map {
+                        [
+                            "\($0.id ?? 0)", $0.ticketID?.description ?? "-", $0.purpose, $0.status.rawValue,
+                            "\($0.attempts)", $0.recipients.joined(separator: ","), $0.lastError ?? "",
+                        ]
+                    }))
         }
     }
 }

@@ -28,20 +28,30 @@ struct ConfigurationTests {
 
     @Test("the shipped example configuration is valid")
     func example() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../config/ticketgate.example.yaml").standardizedFileURL.path
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../config/ticketgate.example.yaml"
+        ).standardizedFileURL.path
         setenv("TICKETGATE_IMAP_PASSWORD", "from-env", 1)
         let configuration = try Configuration.load(path: path)
         #expect(!configuration.mailboxes.isEmpty)
     }
 
-    @Test("errors name the key path and what to fix", arguments: [
-        ("password: secret", "pasword: secret", "mailboxes[0].imap.pasword is not a known setting (did you mean password?)"),
-        ("address: support@example.test", "address: support", "mailboxes[0].address \"support\" is not a mail address"),
-        ("imap://127.0.0.1:1143", "http://127.0.0.1:1143", "mailboxes[0].imap.url must look like imap://host:port"),
-        ("smtp: { url: \"smtp://127.0.0.1:1025\" }", "smtp: { }", "smtp.url is required but missing"),
-        ("secret: \"0123456789abcdef\"", "secret: \"short\"", "instance.secret must be at least 8 characters long"),
-        ("templates: ./templates", "templates: [a]", "templates must be a single value"),
-    ])
+    @Test(
+        "errors name the key path and what to fix",
+        arguments: [
+            (
+                "password: secret", "pasword: secret",
+                "mailboxes[0].imap.pasword is not a known setting (did you mean password?)"
+            ),
+            (
+                "address: support@example.test", "address: support",
+                "mailboxes[0].address \"support\" is not a mail address"
+            ),
+            ("imap://127.0.0.1:1143", "http://127.0.0.1:1143", "mailboxes[0].imap.url must look like imap://host:port"),
+            ("smtp: { url: \"smtp://127.0.0.1:1025\" }", "smtp: { }", "smtp.url is required but missing"),
+            ("secret: \"0123456789abcdef\"", "secret: \"short\"", "instance.secret must be at least 8 characters long"),
+            ("templates: ./templates", "templates: [a]", "templates must be a single value"),
+        ])
     func errors(find: String, replace: String, expected: String) {
         let yaml = valid.replacingOccurrences(of: find, with: replace)
         do {
@@ -63,7 +73,8 @@ struct ConfigurationTests {
         #expect(configuration.mailboxes[0].imap.password?.value == "pw-from-env")
         #expect(configuration.instance.secret.value == "key-from-file-123")
         #expect("\(configuration.instance.secret)" == "<secret>")
-        let missing = valid.replacingOccurrences(of: "password: secret", with: "password: { env: TG_TEST_NOT_SET_ANYWHERE }")
+        let missing = valid.replacingOccurrences(
+            of: "password: secret", with: "password: { env: TG_TEST_NOT_SET_ANYWHERE }")
         #expect(throws: ConfigurationError.self) { try Configuration.parse(yaml: missing) }
     }
 }

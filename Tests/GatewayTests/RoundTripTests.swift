@@ -179,7 +179,9 @@ struct RoundTripTests {
     func strangerTag() async throws {
         let gw = try GatewayFixture()
         try await gw.deliver("From: <\(gw.requester)>\nSubject: Laptop\nMessage-ID: <a-\(UUID())@c.test>\n\nbroken\n")
-        try await gw.deliver("From: <mallory@evil.test>\nSubject: Re: [INC-000001] Laptop\nMessage-ID: <m-\(UUID())@e.test>\n\nclose it\n")
+        try await gw.deliver(
+            "From: <mallory@evil.test>\nSubject: Re: [INC-000001] Laptop\nMessage-ID: <m-\(UUID())@e.test>\n\nclose it\n"
+        )
         let report = try await gw.sync()
         #expect(report.created.map(\.description) == ["INC-000001", "INC-000002"])
         #expect(try await gw.articles("INC-000001").filter { $0.direction == .inbound }.count == 1)
@@ -192,7 +194,9 @@ struct RoundTripTests {
         let mail = "From: <\(gw.requester)>\nSubject: VPN\nMessage-ID: <\(id)>\n\nVPN down\n"
         try await gw.deliver(mail)
         try await gw.deliver(mail)
-        try await gw.deliver("From: <\(gw.supportUser)@example.test>\nSubject: [INC-000001] VPN\nX-Ticketgate-Loop: example.test\nMessage-ID: <tg.INC-000001.x.y.z@example.test>\n\nack\n")
+        try await gw.deliver(
+            "From: <\(gw.supportUser)@example.test>\nSubject: [INC-000001] VPN\nX-Ticketgate-Loop: example.test\nMessage-ID: <tg.INC-000001.x.y.z@example.test>\n\nack\n"
+        )
         let report = try await gw.sync()
         #expect(report.created.count == 1)
         #expect(report.duplicates == 1)
@@ -204,7 +208,9 @@ struct RoundTripTests {
     @Test("an automatic reply never creates a ticket nor triggers an acknowledgement")
     func autoReply() async throws {
         let gw = try GatewayFixture()
-        try await gw.deliver("From: <\(gw.requester)>\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <o-\(UUID())@c.test>\n\nI am away\n")
+        try await gw.deliver(
+            "From: <\(gw.requester)>\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <o-\(UUID())@c.test>\n\nI am away\n"
+        )
         let report = try await gw.sync()
         #expect(report.created.isEmpty)
         #expect(report.quarantined == 1)
@@ -229,13 +235,16 @@ struct CommandLineTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     @Test("sync, tickets list --json and tickets show --json expose the documented fields")
     func jsonContract() async throws {
         let gw = try GatewayFixture()
-        try await gw.deliver("From: Bob <\(gw.requester)>\nSubject: Mail server slow\nMessage-ID: <j-\(UUID())@c.test>\n\nslow\n")
+        try await gw.deliver(
+            "From: Bob <\(gw.requester)>\nSubject: Mail server slow\nMessage-ID: <j-\(UUID())@c.test>\n\nslow\n")
         let sync = try run(["sync", "--config", gw.configPath])
         #expect(sync.status == 0, "\(sync.stderr)")
         #expect(sync.stdout.contains("created INC-000001"))

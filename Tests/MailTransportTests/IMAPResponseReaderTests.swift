@@ -38,7 +38,8 @@ struct IMAPResponseReaderTests {
     @Test("a 100 KB line without a final newline survives inside a literal")
     func longLine() throws {
         let body = "Subject: big\r\n\r\n" + String(repeating: "x", count: 100_000)
-        let text = "* 3 FETCH (UID 9 RFC822.SIZE \(body.utf8.count) BODY[] {\(body.utf8.count)}\r\n\(body) FLAGS (\\Seen $Ticketgate))\r\n"
+        let text =
+            "* 3 FETCH (UID 9 RFC822.SIZE \(body.utf8.count) BODY[] {\(body.utf8.count)}\r\n\(body) FLAGS (\\Seen $Ticketgate))\r\n"
         let responses = try frame(text, chunk: 1500)
         let messages = IMAPSession.parseFetch(responses)
         #expect(messages.first?.raw.count == body.utf8.count)
@@ -91,9 +92,11 @@ struct IMAPResponseReaderTests {
         #expect(status == MailboxStatus(uidValidity: 1_700_000_001, uidNext: 12, exists: 3, highestModSeq: 40))
     }
 
-    @Test("mailbox names are encoded in modified UTF-7", arguments: [
-        ("INBOX", "INBOX"), ("Entwürfe", "Entw&APw-rfe"), ("A&B", "A&-B"), ("日本語", "&ZeVnLIqe-"),
-    ])
+    @Test(
+        "mailbox names are encoded in modified UTF-7",
+        arguments: [
+            ("INBOX", "INBOX"), ("Entwürfe", "Entw&APw-rfe"), ("A&B", "A&-B"), ("日本語", "&ZeVnLIqe-"),
+        ])
     func modifiedUTF7(input: String, expected: String) {
         #expect(ModifiedUTF7.encode(input) == expected)
     }

@@ -165,7 +165,9 @@ struct SMTPSenderIntegrationTests {
         let sender = SMTPSender(endpoint: endpoint())
         let rcpt = "r-\(UUID().uuidString.prefix(8))@customer.test"
         for index in 0..<3 {
-            let delivery = try await sender.send(message(to: rcpt, id: "m\(index)@x"), mailFrom: index == 0 ? "" : "support@example.test", recipients: [rcpt])
+            let delivery = try await sender.send(
+                message(to: rcpt, id: "m\(index)@x"), mailFrom: index == 0 ? "" : "support@example.test",
+                recipients: [rcpt])
             #expect(delivery.accepted == [rcpt])
         }
         let sent = stack.sentMessages(to: rcpt)
@@ -180,7 +182,8 @@ struct SMTPSenderIntegrationTests {
         let sender = SMTPSender(endpoint: endpoint())
         let good = "ok-\(UUID().uuidString.prefix(8))@customer.test"
         let bad = "reject-\(UUID().uuidString.prefix(8))@customer.test"
-        let delivery = try await sender.send(message(to: good, id: "p@x"), mailFrom: "support@example.test", recipients: [bad, good])
+        let delivery = try await sender.send(
+            message(to: good, id: "p@x"), mailFrom: "support@example.test", recipients: [bad, good])
         #expect(delivery.accepted == [good])
         #expect(delivery.refused.map(\.address) == [bad])
         #expect(delivery.refused.first?.code == 550)
@@ -192,19 +195,22 @@ struct SMTPSenderIntegrationTests {
         let sender = SMTPSender(endpoint: endpoint())
         let rcpt = "tempfail-\(UUID().uuidString.prefix(8))@customer.test"
         do {
-            _ = try await sender.send(message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
+            _ = try await sender.send(
+                message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
             Issue.record("451 accepted")
         } catch {
             #expect(!error.permanent)
             #expect(error.code == 451)
         }
-        let delivery = try await sender.send(message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
+        let delivery = try await sender.send(
+            message(to: rcpt, id: "t@x"), mailFrom: "support@example.test", recipients: [rcpt])
         #expect(delivery.accepted == [rcpt])
     }
 
     @Test("a server that is down is a temporary transport failure")
     func down() async throws {
-        let sender = SMTPSender(endpoint: SMTPEndpoint(url: URL(string: "smtp://127.0.0.1:9")!, security: IMAPEndpoint.Security.none))
+        let sender = SMTPSender(
+            endpoint: SMTPEndpoint(url: URL(string: "smtp://127.0.0.1:9")!, security: IMAPEndpoint.Security.none))
         do {
             _ = try await sender.send(message(to: "a@b.test", id: "d@x"), mailFrom: "", recipients: ["a@b.test"])
             Issue.record("sent to a closed port")

@@ -39,7 +39,8 @@ public struct MailStack: Sendable {
     }
 
     public func endpoint(user: String, password: String? = nil) -> IMAPEndpoint {
-        IMAPEndpoint(url: URL(string: "imap://\(host):\(imapPort)")!, username: user, password: password ?? self.password)
+        IMAPEndpoint(
+            url: URL(string: "imap://\(host):\(imapPort)")!, username: user, password: password ?? self.password)
     }
 
     /// Puts a raw message into a user's folder with IMAP APPEND, as an MTA's delivery would.

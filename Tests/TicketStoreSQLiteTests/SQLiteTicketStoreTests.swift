@@ -7,11 +7,14 @@ import Testing
 
 @Suite("SQLite ticket store")
 struct SQLiteTicketStoreTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-store-\(UUID().uuidString)/t.sqlite").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-store-\(UUID().uuidString)/t.sqlite")
+        .path
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func sampleTicket(_ id: TicketID) -> Ticket {
-        Ticket(id: id, subject: "Printer", requester: MailAddress(name: "Alice", address: "alice@customer.test"), mailbox: "support", createdAt: now)
+        Ticket(
+            id: id, subject: "Printer", requester: MailAddress(name: "Alice", address: "alice@customer.test"),
+            mailbox: "support", createdAt: now)
     }
 
     struct Boom: Error {}
@@ -27,14 +30,23 @@ struct SQLiteTicketStoreTests {
                 var t = ticket
                 t.id = id
                 try tx.insert(t)
-                try tx.insert(Article(ticketID: id, direction: .inbound, author: .requester, from: t.requester, to: [], subject: "s", messageID: "m1@x", text: "t", createdAt: now), rawMailID: nil)
-                try tx.enqueue(OutboxItem(ticketID: id, purpose: "ack", messageID: "o1@x", mailFrom: "", recipients: ["a@b.test"], raw: [1, 2], nextAttemptAt: now, createdAt: now))
+                try tx.insert(
+                    Article(
+                        ticketID: id, direction: .inbound, author: .requester, from: t.requester, to: [], subject: "s",
+                        messageID: "m1@x", text: "t", createdAt: now), rawMailID: nil)
+                try tx.enqueue(
+                    OutboxItem(
+                        ticketID: id, purpose: "ack", messageID: "o1@x", mailFrom: "", recipients: ["a@b.test"],
+                        raw: [1, 2], nextAttemptAt: now, createdAt: now))
                 try tx.save(MailboxCheckpoint(mailbox: "support", uidValidity: 1, lastUID: 5))
                 throw Boom()
             }
         }
         let state = try await store.read { tx in
-            (try tx.tickets().count, try tx.outbox(status: nil).count, try tx.checkpoint(mailbox: "support"), try tx.ticketID(forMessageID: "m1@x"))
+            (
+                try tx.tickets().count, try tx.outbox(status: nil).count, try tx.checkpoint(mailbox: "support"),
+                try tx.ticketID(forMessageID: "m1@x")
+            )
         }
         #expect(state.0 == 0)
         #expect(state.1 == 0)
@@ -48,7 +60,10 @@ struct SQLiteTicketStoreTests {
     func numbering() async throws {
         let store = try SQLiteTicketStore(path: path)
         let ids = try await store.write { tx in
-            [try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .serviceRequest), try tx.nextTicketID(kind: .incident)]
+            [
+                try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .incident),
+                try tx.nextTicketID(kind: .serviceRequest), try tx.nextTicketID(kind: .incident),
+            ]
         }
         #expect(ids.map(\.description) == ["INC-000001", "INC-000002", "REQ-000001", "INC-000003"])
     }
@@ -60,12 +75,18 @@ struct SQLiteTicketStoreTests {
         let now = self.now
         try await store.write { tx in
             try tx.insert(ticket)
-            try tx.insert(Article(ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [], subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
+            try tx.insert(
+                Article(
+                    ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [],
+                    subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
         }
         #expect(try await store.read { try $0.hasInboundArticle(messageID: "dup@x") })
         await #expect(throws: (any Error).self) {
             try await store.write { tx in
-                try tx.insert(Article(ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [], subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
+                try tx.insert(
+                    Article(
+                        ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [],
+                        subject: "s", messageID: "dup@x", text: "t", createdAt: now), rawMailID: nil)
             }
         }
         #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
@@ -79,12 +100,23 @@ struct SQLiteTicketStoreTests {
         try await store.write { tx in
             try tx.insert(ticket)
             try tx.addParticipant(MailAddress(address: "Bob@Customer.test"), role: .requester, to: ticket.id)
-            _ = try tx.insert(RawMail(mailbox: "support", uidValidity: 9, uid: 4, messageID: "r@x", bytes: Array("raw".utf8), receivedAt: now))
+            _ = try tx.insert(
+                RawMail(
+                    mailbox: "support", uidValidity: 9, uid: 4, messageID: "r@x", bytes: Array("raw".utf8),
+                    receivedAt: now))
             try tx.save(MailboxCheckpoint(mailbox: "support", uidValidity: 9, lastUID: 4))
-            try tx.enqueue(OutboxItem(ticketID: ticket.id, purpose: "ack", messageID: "o@x", mailFrom: "", recipients: ["a@b.test", "c@d.test"], raw: [0, 255, 13, 10], nextAttemptAt: now, createdAt: now))
+            try tx.enqueue(
+                OutboxItem(
+                    ticketID: ticket.id, purpose: "ack", messageID: "o@x", mailFrom: "",
+                    recipients: ["a@b.test", "c@d.test"], raw: [0, 255, 13, 10], nextAttemptAt: now, createdAt: now))
         }
         let read = try await store.read { tx in
-            (try tx.participants(of: ticket.id), try tx.hasRawMail(mailbox: "support", uidValidity: 9, uid: 4), try tx.hasRawMail(mailbox: "support", uidValidity: 10, uid: 4), try tx.checkpoint(mailbox: "support"), try tx.dueOutbox(now: now, limit: 10), try tx.dueOutbox(now: now.addingTimeInterval(-1), limit: 10), try tx.ticketID(forMessageID: "o@x"))
+            (
+                try tx.participants(of: ticket.id), try tx.hasRawMail(mailbox: "support", uidValidity: 9, uid: 4),
+                try tx.hasRawMail(mailbox: "support", uidValidity: 10, uid: 4), try tx.checkpoint(mailbox: "support"),
+                try tx.dueOutbox(now: now, limit: 10), try tx.dueOutbox(now: now.addingTimeInterval(-1), limit: 10),
+                try tx.ticketID(forMessageID: "o@x")
+            )
         }
         #expect(read.0 == ["bob@customer.test"])
         #expect(read.1)
@@ -95,7 +127,10 @@ struct SQLiteTicketStoreTests {
         #expect(read.5.isEmpty)
         #expect(read.6 == ticket.id)
         let outboxID = try #require(read.4.first?.id)
-        try await store.write { try $0.markAttemptFailed(outboxID: outboxID, error: "451", nextAttemptAt: now.addingTimeInterval(60), permanent: false) }
+        try await store.write {
+            try $0.markAttemptFailed(
+                outboxID: outboxID, error: "451", nextAttemptAt: now.addingTimeInterval(60), permanent: false)
+        }
         #expect(try await store.read { try $0.dueOutbox(now: now, limit: 10) }.isEmpty)
         try await store.write { try $0.markSent(outboxID: outboxID, at: now) }
         let sent = try await store.read { try $0.outbox(status: .sent) }
