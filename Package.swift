@@ -48,6 +48,11 @@ let package = Package(
             dependencies: ["Gateway", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "TicketgateBench",
+            dependencies: ["Gateway", "MailFormat", "MailTransport", "ServiceDesk", "TicketStoreSQLite"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MailFormatTests",
             dependencies: ["MailFormat"],

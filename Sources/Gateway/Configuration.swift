@@ -1,4 +1,5 @@
 import Foundation
+import ServiceDesk
 import Yams
 
 /// A secret (password, instance key) given inline, from an environment variable or from a file; never logged.
@@ -84,6 +85,39 @@ public struct Configuration: Sendable, Decodable {
         public var name: String
         public var address: String
         public var imap: IMAP
+        /// Kind of ticket a new mail to this address opens unless a rule says otherwise (default incident).
+        public var kind: String?
+        /// What to do with mail from senders who are not known customers: create (default), reject or ignore.
+        public var unknownSenders: Disposition?
+
+        enum CodingKeys: String, CodingKey {
+            case name, address, imap, kind
+            case unknownSenders = "unknown_senders"
+        }
+    }
+
+    /// Who counts as a known customer for the `unknown_senders` policy (besides every participant of a ticket).
+    public struct Customers: Sendable, Decodable {
+        public var domains: [String]?
+        public var addresses: [String]?
+    }
+
+    /// Intake behaviour: ordered classification rules and the limits that keep mail loops and noise out.
+    public struct Intake: Sendable, Decodable {
+        public var rules: [IntakeRule]?
+        /// A reply to a closed ticket reopens it within this many days; later it opens a new, linked ticket.
+        public var reopenClosedDays: Int?
+        /// At most this many To/Cc addresses become watchers of a new ticket.
+        public var maxWatchers: Int?
+        /// At most this many automatic mails per recipient address and hour.
+        public var autoReplyLimitPerHour: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case rules
+            case reopenClosedDays = "reopen_closed_days"
+            case maxWatchers = "max_watchers"
+            case autoReplyLimitPerHour = "auto_reply_limit_per_hour"
+        }
     }
 
     /// The outgoing mail server.
@@ -117,6 +151,15 @@ public struct Configuration: Sendable, Decodable {
     public var smtp: SMTP
     public var agents: [Agent]
     public var templates: String
+    public var trust: TrustPolicy?
+    public var intake: Intake?
+    public var customers: Customers?
+
+    public var trustPolicy: TrustPolicy { trust ?? TrustPolicy() }
+    public var intakeRules: [IntakeRule] { intake?.rules ?? [] }
+    public var reopenClosedDays: Int { intake?.reopenClosedDays ?? 14 }
+    public var maxWatchers: Int { intake?.maxWatchers ?? 10 }
+    public var autoReplyLimitPerHour: Int { intake?.autoReplyLimitPerHour ?? 10 }
 
     /// Allowed keys per section; anything else is a typo worth an error, not a silent default.
     static let schema: ConfigSchema = .mapping([
@@ -124,7 +167,7 @@ public struct Configuration: Sendable, Decodable {
         "store": .mapping(["sqlite": .scalar]),
         "mailboxes": .list(
             .mapping([
-                "name": .scalar, "address": .scalar,
+                "name": .scalar, "address": .scalar, "kind": .scalar, "unknown_senders": .scalar,
                 "imap": .mapping([
                     "url": .scalar, "username": .scalar, "password": .secret, "oauth_token": .secret,
                     "folder": .scalar, "tls": .scalar, "ca_file": .scalar, "verify_certificate": .scalar,
@@ -136,6 +179,24 @@ public struct Configuration: Sendable, Decodable {
         ]),
         "agents": .list(.mapping(["address": .scalar, "name": .scalar, "groups": .list(.scalar)])),
         "templates": .scalar,
+        "trust": .mapping(["authserv_id": .scalar, "internal_mta": .scalar]),
+        "customers": .mapping(["domains": .list(.scalar), "addresses": .list(.scalar)]),
+        "intake": .mapping([
+            "rules": .list(
+                .mapping([
+                    "name": .scalar,
+                    "if": .mapping([
+                        "recipient": .scalarOrList, "sender": .scalarOrList, "sender_domain": .scalarOrList,
+                        "subject": .scalarOrList, "body": .scalarOrList, "keywords": .scalarOrList,
+                        "header": .mapping(["name": .scalar, "contains": .scalar]),
+                    ]),
+                    "then": .mapping([
+                        "kind": .scalar, "service": .scalar, "impact": .scalar, "urgency": .scalar, "group": .scalar,
+                        "action": .scalar,
+                    ]),
+                ])),
+            "reopen_closed_days": .scalar, "max_watchers": .scalar, "auto_reply_limit_per_hour": .scalar,
+        ]),
     ])
 
     /// Loads, checks and decodes the file; relative paths are resolved against the file's directory.
@@ -218,6 +279,16 @@ public struct Configuration: Sendable, Decodable {
         if let tls = smtp.tls, !["starttls", "none", "implicit"].contains(tls) {
             throw fail("smtp.tls", "must be starttls, implicit or none")
         }
+        for (index, mailbox) in mailboxes.enumerated() {
+            if let kind = mailbox.kind, TicketKind(configName: kind) == nil {
+                throw fail("mailboxes[\(index)].kind", "must be incident, request, problem or change")
+            }
+        }
+        for (index, rule) in intakeRules.enumerated() {
+            if let kind = rule.actions.kind, TicketKind(configName: kind) == nil {
+                throw fail("intake.rules[\(index)].then.kind", "must be incident, request, problem or change")
+            }
+        }
         for (index, agent) in agents.enumerated() where !Self.looksLikeAddress(agent.address) {
             throw fail("agents[\(index)].address", "\"\(agent.address)\" is not a mail address")
         }
@@ -293,6 +364,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// The shape of allowed keys, checked on the YAML tree before decoding so a misspelt key is never ignored.
 indirect enum ConfigSchema: Sendable {
     case scalar
+    case scalarOrList
     case secret
     case mapping([String: ConfigSchema])
     case list(ConfigSchema)
@@ -306,6 +378,9 @@ indirect enum ConfigSchema: Sendable {
         switch self {
         case .scalar:
             if node.scalar == nil { return Problem(keyPath: keyPath, message: "must be a single value") }
+        case .scalarOrList:
+            if node.scalar != nil { return nil }
+            return ConfigSchema.list(.scalar).check(node, keyPath: keyPath)
         case .secret:
             if node.scalar != nil { return nil }
             return ConfigSchema.mapping(["env": .scalar, "file": .scalar]).check(node, keyPath: keyPath)

@@ -23,6 +23,30 @@ public struct InspectView: Encodable, Sendable {
         }
     }
 
+    /// A delivery status notification's facts.
+    public struct BounceView: Encodable, Sendable {
+        /// One recipient's outcome.
+        public struct Recipient: Encodable, Sendable {
+            public var address: String
+            public var status: String?
+            public var action: String?
+        }
+
+        public var originalMessageID: String?
+        public var recipients: [Recipient]
+
+        enum CodingKeys: String, CodingKey {
+            case recipients
+            case originalMessageID = "original_message_id"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(originalMessageID, forKey: .originalMessageID)
+            try container.encode(recipients, forKey: .recipients)
+        }
+    }
+
     /// One node of the MIME tree.
     public struct PartView: Encodable, Sendable {
         public var contentType: String
@@ -60,7 +84,7 @@ public struct InspectView: Encodable, Sendable {
     public var attachments: [AttachmentView]
     public var parts: PartView
     public var autoSubmitted: Bool
-    public var bounce: String?
+    public var bounce: BounceView?
     public var diagnostics: [String]
 
     enum CodingKeys: String, CodingKey {
@@ -91,7 +115,12 @@ public struct InspectView: Encodable, Sendable {
         }
         parts = PartView(message.parts)
         autoSubmitted = message.autoSubmitted
-        bounce = nil
+        bounce = DeliveryReport.parse(message).flatMap { report in
+            guard report.kind == .deliveryStatus else { return nil }
+            return BounceView(
+                originalMessageID: report.originalMessageID,
+                recipients: report.recipients.map { .init(address: $0.address, status: $0.status, action: $0.action) })
+        }
         diagnostics = message.diagnostics
     }
 
@@ -111,7 +140,7 @@ public struct InspectView: Encodable, Sendable {
         try container.encode(attachments, forKey: .attachments)
         try container.encode(parts, forKey: .parts)
         try container.encode(autoSubmitted, forKey: .autoSubmitted)
-        try container.encodeNil(forKey: .bounce)
+        try container.encode(bounce, forKey: .bounce)
         try container.encode(diagnostics, forKey: .diagnostics)
     }
 

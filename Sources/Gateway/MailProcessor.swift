@@ -47,40 +47,50 @@ public struct MailProcessor: Sendable {
                 mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
                 messageID: message.messageID, bytes: raw, receivedAt: now))
 
-        guard let sender = message.from.first ?? message.replyTo.first else {
-            return try quarantine(rawID, "no From address", tx: tx, now: now)
-        }
-        if let reason = ownMailReason(message, sender: sender) {
-            return .ignored(reason: reason)
+        guard let sender = message.from.first ?? message.replyTo.first, sender.address.contains("@") else {
+            return try quarantine(rawID, "no usable From address", tx: tx, now: now)
         }
         let messageID = message.messageID ?? syntheticMessageID(raw: raw, origin: origin)
         if try tx.hasInboundArticle(messageID: messageID) {
             return .duplicate(try tx.ticketID(forMessageID: messageID))
         }
+        let context = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
+        let decision = Intake.decide(context.input)
 
-        let agent = configuration.agent(for: sender.address)
-        let evidence = try gatherEvidence(message, tx: tx)
-        let decision = Threading.decide(evidence, sender: sender.address, senderIsAgent: agent != nil)
+        switch decision.route {
+        case .ignore:
+            try tx.quarantine(rawMailID: rawID, reason: "dropped: \(decision.reason)", at: now)
+            return .ignored(reason: decision.reason)
 
-        switch decision {
-        case .existing(let id, let reason):
+        case .reject:
+            try tx.quarantine(rawMailID: rawID, reason: "rejected: \(decision.reason)", at: now)
+            try sendRejection(to: sender, message: message, reason: decision.reason, now: now, tx: tx)
+            return .ignored(reason: "rejected: \(decision.reason)")
+
+        case .bounce(let ticketID):
+            return try handleBounce(
+                message, report: context.report, ticketID: ticketID, rawID: rawID, messageID: messageID,
+                reason: decision.reason, now: now, tx: tx)
+
+        case .existing(let id, let automatic):
             guard var ticket = try tx.ticket(id) else {
                 return try quarantine(rawID, "ticket \(id) vanished", tx: tx, now: now)
             }
-            let author: AuthorRole = agent != nil ? .agent : .requester
+            let author: AuthorRole = decision.trustedAgent ? .agent : .requester
             try tx.insert(
-                article(message, ticket: id, author: author, sender: sender, messageID: messageID, now: now),
+                article(
+                    message, ticket: id, author: author, sender: sender, messageID: messageID, now: now,
+                    isInternal: automatic),
                 rawMailID: rawID)
             try tx.addParticipant(sender, role: author, to: id)
-            if message.autoSubmitted {
-                try tx.append(
-                    AuditEntry(
-                        ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
-                        action: "automatic mail attached without effect"))
-                return .appended(id, reason: "\(reason); automatic mail, no state change")
-            }
+            try tx.append(
+                AuditEntry(
+                    ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
+                    action: "threaded: \(decision.reason)"))
+            try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
+            if automatic { return .appended(id, reason: decision.reason) }
             let event: TicketEvent
-            if let agent {
+            if decision.trustedAgent, let agent = context.agent {
                 let relay = message.replyText.isEmpty ? message.text : message.replyText
                 event = .agentReplied(agent: agent.name, messageID: messageID, relayText: relay)
             } else {
@@ -89,22 +99,16 @@ public struct MailProcessor: Sendable {
             let transition = try Workflow.decide(ticket, event, now: now)
             ticket = transition.ticket
             try tx.update(ticket)
-            try tx.append(
-                AuditEntry(
-                    ticketID: id, at: now, actor: sender.address, viaMessageID: messageID, action: "threaded: \(reason)"
-                ))
             for entry in transition.audit { try tx.append(entry) }
-            try carryOut(transition.effects, ticket: ticket, trigger: message, agent: agent, now: now, tx: tx)
-            return .appended(id, reason: reason)
+            try carryOut(transition.effects, ticket: ticket, trigger: message, now: now, tx: tx)
+            return .appended(id, reason: decision.reason)
 
-        case .new(let reason):
-            if message.autoSubmitted {
-                return try quarantine(rawID, "automatic mail that refers to no ticket (\(reason))", tx: tx, now: now)
-            }
-            let id = try tx.nextTicketID(kind: .incident)
+        case .new(let classification, let linkedTo):
+            let id = try tx.nextTicketID(kind: classification.kind)
             let subject = Threading.baseSubject(message.subject)
             let ticket = Ticket(
                 id: id, subject: subject.isEmpty ? "(no subject)" : subject, requester: sender,
+                priority: PriorityRule.priority(impact: classification.impact, urgency: classification.urgency),
                 mailbox: origin.mailbox, createdAt: now)
             try tx.insert(ticket)
             try tx.insert(
@@ -112,31 +116,203 @@ public struct MailProcessor: Sendable {
                 rawMailID: rawID)
             try tx.addParticipant(sender, role: .requester, to: id)
             let own = configuration.ownAddresses
-            for watcher in (message.to + message.cc).prefix(20) where !own.contains(watcher.normalized) {
-                if configuration.agent(for: watcher.address) == nil {
-                    try tx.addParticipant(watcher, role: .requester, to: id)
-                }
+            let watchers = (message.to + message.cc).filter {
+                !own.contains($0.normalized) && $0.normalized != sender.normalized
+                    && configuration.agent(for: $0.address) == nil
             }
-            let transition = try Workflow.decide(ticket, .mailReceived(from: sender, messageID: messageID), now: now)
+            for watcher in watchers.prefix(configuration.maxWatchers) {
+                try tx.addParticipant(watcher, role: .requester, to: id)
+            }
             try tx.append(
                 AuditEntry(
                     ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
-                    action: "new ticket: \(reason)"))
+                    action: "new \(classification.kind.rawValue): \(decision.reason)"))
+            if let linkedTo {
+                try tx.append(
+                    AuditEntry(
+                        ticketID: id, at: now, actor: "ticketgate", viaMessageID: messageID, action: "follows up",
+                        newValue: linkedTo.description))
+            }
+            for (name, value) in [
+                ("service", classification.service), ("group", classification.group),
+                ("impact", classification.impact?.rawValue), ("urgency", classification.urgency?.rawValue),
+            ] {
+                if let value {
+                    try tx.append(
+                        AuditEntry(
+                            ticketID: id, at: now, actor: "ticketgate", viaMessageID: messageID, action: name,
+                            newValue: value))
+                }
+            }
+            try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
+            let transition = try Workflow.decide(ticket, .mailReceived(from: sender, messageID: messageID), now: now)
             for entry in transition.audit { try tx.append(entry) }
-            try carryOut(transition.effects, ticket: transition.ticket, trigger: message, agent: nil, now: now, tx: tx)
-            return .created(id, reason: reason)
+            try carryOut(transition.effects, ticket: transition.ticket, trigger: message, now: now, tx: tx)
+            return .created(id, reason: decision.reason)
         }
     }
 
-    private func quarantine(_ rawID: Int64, _ reason: String, tx: any TicketWriting, now: Date) throws -> MailOutcome {
+    /// The intake's view of a mail plus what the gateway needs again afterwards.
+    struct IntakeContext {
+        var input: IntakeInput
+        var agent: Configuration.Agent?
+        var report: DeliveryReport?
+    }
+
+    /// Gathers facts, store evidence and trust for the pure intake decision (read-only; also used by `mail inspect`).
+    func intakeInput(
+        _ message: MailMessage, sender: MailAddress, messageID: String, origin: MailOrigin, now: Date,
+        tx: any TicketReading
+    ) throws -> IntakeContext {
+        let mailbox = configuration.mailboxes.first { $0.name == origin.mailbox } ?? configuration.mailboxes[0]
+        let agent = configuration.agent(for: sender.address)
+        let report = DeliveryReport.parse(message)
+        var signals = AutoReply.signals(message)
+        if let returnPath = message.header("Return-Path"), returnPath.trimmingCharacters(in: .whitespaces) == "<>" {
+            signals.append("null return path")
+        }
+        let evidence = try gatherEvidence(message, report: report, tx: tx)
+        var threaded: (state: TicketState, closedAt: Date?)?
+        let candidate = evidence.referencedTicket ?? evidence.subjectTag ?? evidence.bodyReference
+        if let candidate, let ticket = try tx.ticket(candidate) { threaded = (ticket.state, ticket.closedAt) }
+        let customers = configuration.customers
+        let domain = sender.normalized.split(separator: "@").last.map(String.init) ?? ""
+        let listed =
+            (customers?.addresses ?? []).contains { $0.lowercased() == sender.normalized }
+            || (customers?.domains ?? []).contains {
+                domain == $0.lowercased() || domain.hasSuffix("." + $0.lowercased())
+            }
+        let known = try listed || tx.isParticipantAnywhere(sender.address)
+        let trust = SenderTrust.evaluate(
+            fromAddress: sender.address, authenticationResults: message.headers(named: "Authentication-Results"),
+            policy: configuration.trustPolicy)
+        let facts = MailFacts(
+            recipients: (message.to + message.cc).map(\.address) + [mailbox.address], sender: sender.address,
+            subject: message.subject, body: message.text,
+            headers: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
+        let input = IntakeInput(
+            facts: facts, messageID: messageID, automaticSignals: report == nil ? signals : [],
+            ownMailReason: ownMailReason(message, sender: sender),
+            bounceOf: report.map { $0.originalMessageID ?? "unknown" }, evidence: evidence,
+            threadedTicket: threaded, agentName: agent?.name, trust: trust, senderKnown: known,
+            mailboxKind: mailbox.kind.flatMap(TicketKind.init(configName:)) ?? .incident,
+            unknownSenders: mailbox.unknownSenders ?? .create, rules: configuration.intakeRules,
+            reopenClosedDays: configuration.reopenClosedDays, now: now)
+        return IntakeContext(input: input, agent: agent, report: report)
+    }
+
+    func recordWarnings(_ warnings: [String], on id: TicketID, messageID: String, now: Date, tx: any TicketWriting)
+        throws
+    {
+        for warning in warnings {
+            try tx.append(
+                AuditEntry(
+                    ticketID: id, at: now, actor: "ticketgate", viaMessageID: messageID, action: "warning: \(warning)"))
+            try tx.insert(
+                Article(
+                    ticketID: id, direction: .inbound, author: .system,
+                    from: MailAddress(name: "Ticketgate", address: "ticketgate@\(configuration.instance.domain)"),
+                    to: [], subject: "Warning", messageID: "warning.\(messageID)", text: warning, isInternal: true,
+                    createdAt: now),
+                rawMailID: nil)
+        }
+    }
+
+    /// A bounce: attached to the ticket of the failed mail, permanently failed recipients marked undeliverable.
+    func handleBounce(
+        _ message: MailMessage, report: DeliveryReport?, ticketID: TicketID?, rawID: Int64, messageID: String,
+        reason: String, now: Date, tx: any TicketWriting
+    ) throws -> MailOutcome {
+        let failures = report?.recipients.filter(\.isPermanentFailure) ?? []
+        for failure in failures {
+            try tx.markUndeliverable(
+                failure.address, reason: "\(failure.status ?? "5.0.0") \(failure.diagnostic ?? "permanent failure")",
+                at: now)
+        }
+        guard let ticketID, try tx.ticket(ticketID) != nil else {
+            try tx.quarantine(rawMailID: rawID, reason: "dropped: \(reason), no ticket found", at: now)
+            return .ignored(reason: "\(reason), no ticket found")
+        }
+        let summary = (report?.recipients ?? []).map {
+            "\($0.address): \($0.action ?? "?") \($0.status ?? "") \($0.diagnostic ?? "")"
+        }.joined(separator: "\n")
+        try tx.insert(
+            Article(
+                ticketID: ticketID, direction: .inbound, author: .system,
+                from: message.from.first ?? MailAddress(address: "mailer-daemon@invalid"), to: message.to,
+                subject: message.subject, messageID: messageID,
+                text: "Delivery failed:\n\(summary)\n\n\(message.text)", isInternal: true, createdAt: now),
+            rawMailID: rawID)
+        for failure in failures {
+            try tx.append(
+                AuditEntry(
+                    ticketID: ticketID, at: now, actor: "ticketgate", viaMessageID: messageID,
+                    action: "recipient undeliverable", newValue: "\(failure.address) (\(failure.status ?? "5.0.0"))"))
+        }
+        return .appended(ticketID, reason: reason)
+    }
+
+    /// Tells a sender that their mail was refused (never to automatic senders, rate-limited like every automatic mail).
+    func sendRejection(to sender: MailAddress, message: MailMessage, reason: String, now: Date, tx: any TicketWriting)
+        throws
+    {
+        guard try automaticMailAllowed(to: sender.address, now: now, tx: tx) else { return }
+        let mailbox = configuration.mailboxes[0]
+        let values: [String: Any] = [
+            "instance_name": configuration.instance.name, "subject": message.subject, "reason": reason,
+            "requester_name": sender.name ?? sender.address,
+        ]
+        let rendered = try templates.render("rejected_mail", locale: locale(for: message), values: values)
+        let messageID = MessageID.generate(
+            localPart: "tg.reject.\(UInt64.random(in: 0...UInt64.max))", domain: configuration.instance.domain)
+        let mail = OutgoingMail(
+            from: MailAddress(name: configuration.instance.name, address: mailbox.address), to: [sender],
+            subject: rendered.subject, messageID: messageID, inReplyTo: message.messageID,
+            references: message.messageID.map { [$0] } ?? [], date: now,
+            extraHeaders: automaticHeaders(), text: rendered.text, html: rendered.html)
+        try tx.enqueue(
+            OutboxItem(
+                ticketID: nil, purpose: "rejected_mail", messageID: messageID, mailFrom: "",
+                recipients: [sender.address], raw: MailComposer.compose(mail), nextAttemptAt: now, createdAt: now))
+    }
+
+    func automaticHeaders() -> [HeaderField] {
+        [
+            HeaderField(name: "Auto-Submitted", rawValue: "auto-replied"),
+            HeaderField(name: "X-Auto-Response-Suppress", rawValue: "All"),
+            HeaderField(
+                name: "X-Ticketgate-Loop",
+                rawValue: LoopMarker.make(
+                    domain: configuration.instance.domain, secret: configuration.instance.secret.value)),
+        ]
+    }
+
+    /// The loop brake: no automatic mail to an address that bounced, nor more than the hourly limit.
+    func automaticMailAllowed(to address: String, now: Date, tx: any TicketWriting) throws -> Bool {
+        if try tx.undeliverableReason(address) != nil { return false }
+        let recent = try tx.automaticMailCount(to: address, since: now.addingTimeInterval(-3600))
+        return recent < configuration.autoReplyLimitPerHour
+    }
+
+    func locale(for message: MailMessage) -> String {
+        configuration.instance.language ?? "en"
+    }
+
+    func quarantine(_ rawID: Int64, _ reason: String, tx: any TicketWriting, now: Date) throws -> MailOutcome {
         try tx.quarantine(rawMailID: rawID, reason: reason, at: now)
         return .quarantined(reason: reason)
     }
 
-    /// Our own mail coming back is never a new ticket: loop header, our Message-ID format, or our own address.
+    /// Our own mail coming back is never a new ticket: a valid loop marker, our Message-ID format, or our address.
     func ownMailReason(_ message: MailMessage, sender: MailAddress) -> String? {
-        if message.header("X-Ticketgate-Loop") != nil { return "carries our X-Ticketgate-Loop header" }
-        if let id = message.messageID, OutboundMessageID.isOurs(id, domain: configuration.instance.domain) {
+        let domain = configuration.instance.domain
+        let secret = configuration.instance.secret.value
+        if message.headers(named: "X-Ticketgate-Loop").contains(where: {
+            LoopMarker.isValid($0, domain: domain, secret: secret)
+        }) {
+            return "carries our signed X-Ticketgate-Loop header"
+        }
+        if let id = message.messageID, OutboundMessageID.ticket(in: id, domain: domain, secret: secret) != nil {
             return "Message-ID \(id) is one of ours"
         }
         if configuration.ownAddresses.contains(sender.normalized) {
@@ -145,11 +321,16 @@ public struct MailProcessor: Sendable {
         return nil
     }
 
-    func gatherEvidence(_ message: MailMessage, tx: any TicketWriting) throws -> ThreadingEvidence {
+    func gatherEvidence(_ message: MailMessage, report: DeliveryReport?, tx: any TicketReading) throws
+        -> ThreadingEvidence
+    {
         var evidence = ThreadingEvidence()
-        for id in (message.inReplyTo + message.references.reversed()) {
-            if let ticket = OutboundMessageID.ticket(
-                in: id, domain: configuration.instance.domain, secret: configuration.instance.secret.value),
+        let domain = configuration.instance.domain
+        let secret = configuration.instance.secret.value
+        var candidates = message.inReplyTo + message.references.reversed()
+        if let original = report?.originalMessageID { candidates.insert(original, at: 0) }
+        for id in candidates {
+            if let ticket = OutboundMessageID.ticket(in: id, domain: domain, secret: secret),
                 try tx.ticket(ticket) != nil
             {
                 evidence.referencedTicket = ticket
@@ -166,34 +347,32 @@ public struct MailProcessor: Sendable {
                 evidence.taggedTicketParticipants = try tx.participants(of: tag)
             }
         }
+        if let reference = TicketReference.find(in: message.text, secret: secret).first {
+            evidence.bodyReference = reference
+            if try tx.ticket(reference) != nil {
+                evidence.referencedTicketParticipants = try tx.participants(of: reference)
+            }
+        }
         return evidence
     }
 
     func article(
-        _ message: MailMessage, ticket: TicketID, author: AuthorRole, sender: MailAddress, messageID: String, now: Date
+        _ message: MailMessage, ticket: TicketID, author: AuthorRole, sender: MailAddress, messageID: String,
+        now: Date, isInternal: Bool = false
     ) -> Article {
         Article(
             ticketID: ticket, direction: .inbound, author: author, from: sender, to: message.to + message.cc,
-            subject: message.subject, messageID: messageID, text: message.text,
-            isInternal: message.autoSubmitted, createdAt: now)
+            subject: message.subject, messageID: messageID, text: message.text, isInternal: isInternal, createdAt: now)
     }
 
-    /// Mails without a Message-ID get a stable one derived from where they were found and their bytes.
+    /// Mails without a Message-ID get a stable one derived from their bytes, so a re-delivery is still recognised.
     func syntheticMessageID(raw: [UInt8], origin: MailOrigin) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in raw {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return "no-message-id.\(String(hash, radix: 16))@\(configuration.instance.domain)"
+        "no-message-id.\(HMAC.hex(SHA256.digest(raw)).prefix(32))@\(configuration.instance.domain)"
     }
 
     // MARK: effects → outbox
 
-    func carryOut(
-        _ effects: [Effect], ticket: Ticket, trigger: MailMessage, agent: Configuration.Agent?, now: Date,
-        tx: any TicketWriting
-    ) throws {
+    func carryOut(_ effects: [Effect], ticket: Ticket, trigger: MailMessage, now: Date, tx: any TicketWriting) throws {
         for effect in effects {
             switch effect {
             case .sendAcknowledgement(let to):
@@ -212,20 +391,36 @@ public struct MailProcessor: Sendable {
 
     func enqueue(
         template: String, purpose: String, ticket: Ticket, to: MailAddress, fromName: String, trigger: MailMessage,
-        automatic: Bool, values extra: [String: String], authorRole: AuthorRole, now: Date, tx: any TicketWriting
+        automatic: Bool, values extra: [String: Any], authorRole: AuthorRole, now: Date, tx: any TicketWriting
     ) throws {
+        if let reason = try tx.undeliverableReason(to.address) {
+            try tx.append(
+                AuditEntry(
+                    ticketID: ticket.id, at: now, actor: "ticketgate", viaMessageID: nil,
+                    action: "not sent (\(purpose)): \(to.address) is undeliverable (\(reason))"))
+            return
+        }
+        if automatic, try !automaticMailAllowed(to: to.address, now: now, tx: tx) {
+            try tx.append(
+                AuditEntry(
+                    ticketID: ticket.id, at: now, actor: "ticketgate", viaMessageID: nil,
+                    action: "automatic \(purpose) to \(to.address) suppressed: "
+                        + "\(configuration.autoReplyLimitPerHour) automatic mails in the last hour"))
+            return
+        }
         let mailbox = configuration.mailboxes.first { $0.name == ticket.mailbox } ?? configuration.mailboxes[0]
+        let secret = configuration.instance.secret.value
         var values: [String: Any] = [
             "ticket_id": ticket.id.description, "subject": ticket.subject, "priority": ticket.priority.description,
             "kind_label": ticket.kind == .incident ? "incident" : "service request",
+            "is_request": ticket.kind == .serviceRequest,
             "instance_name": configuration.instance.name, "requester_name": ticket.requester.name ?? "",
+            "ticket_ref": TicketReference.make(ticket.id, secret: secret),
         ]
         for (key, value) in extra { values[key] = value }
-        let locale = configuration.instance.language ?? "en"
-        let rendered = try templates.render(template, locale: locale, values: values)
+        let rendered = try templates.render(template, locale: locale(for: trigger), values: values)
         let messageID = OutboundMessageID.make(
-            ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain,
-            secret: configuration.instance.secret.value)
+            ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)
         let thread = try conversation(of: ticket.id, tx: tx)
         // Chain to what the recipient has seen: their own mail for an acknowledgement, else the latest mail of the
         // conversation they took part in (an agent's mail to us is never shown to them).
@@ -233,13 +428,14 @@ public struct MailProcessor: Sendable {
         var references = thread
         if let parent, !references.contains(parent) { references.append(parent) }
         if references.count > 10 { references = [references[0]] + references.suffix(9) }
-        var headers = [
-            HeaderField(name: "X-Ticketgate-Ticket", rawValue: ticket.id.description),
-            HeaderField(name: "X-Ticketgate-Loop", rawValue: configuration.instance.domain),
-        ]
+        var headers = [HeaderField(name: "X-Ticketgate-Ticket", rawValue: ticket.id.description)]
         if automatic {
-            headers.append(HeaderField(name: "Auto-Submitted", rawValue: "auto-replied"))
-            headers.append(HeaderField(name: "X-Auto-Response-Suppress", rawValue: "All"))
+            headers += automaticHeaders()
+        } else {
+            headers.append(
+                HeaderField(
+                    name: "X-Ticketgate-Loop",
+                    rawValue: LoopMarker.make(domain: configuration.instance.domain, secret: secret)))
         }
         let from = MailAddress(name: fromName, address: mailbox.address)
         let mail = OutgoingMail(
@@ -260,8 +456,31 @@ public struct MailProcessor: Sendable {
     }
 
     /// Message-IDs the requester has seen, oldest first: what References should chain.
-    func conversation(of id: TicketID, tx: any TicketWriting) throws -> [String] {
-        try tx.articles(of: id).filter { !$0.isInternal && $0.author != .agent || $0.direction == .outbound }
-            .map(\.messageID)
+    func conversation(of id: TicketID, tx: any TicketReading) throws -> [String] {
+        try tx.articles(of: id).filter {
+            $0.direction == .outbound || (!$0.isInternal && $0.author == .requester)
+        }.map(\.messageID)
+    }
+}
+
+/// Priority from impact × urgency (ITIL matrix); P3 when neither is known.
+enum PriorityRule {
+    static func priority(impact: Level?, urgency: Level?) -> Priority {
+        let score = (impact.map(weight) ?? 1) + (urgency.map(weight) ?? 1)
+        switch score {
+        case 4: return .p1
+        case 3: return .p2
+        case 2: return .p3
+        case 1: return .p4
+        default: return .p5
+        }
+    }
+
+    static func weight(_ level: Level) -> Int {
+        switch level {
+        case .high: return 2
+        case .medium: return 1
+        case .low: return 0
+        }
     }
 }

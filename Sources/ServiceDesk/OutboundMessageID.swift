@@ -34,6 +34,52 @@ public enum OutboundMessageID {
     }
 }
 
+/// A signed ticket reference for mail footers (`[TG:INC-000001:1a2b3c4d]`): threading for clients that drop
+/// In-Reply-To/References and the subject tag, and unforgeable for any other ticket.
+public enum TicketReference {
+    public static func make(_ ticket: TicketID, secret: String) -> String {
+        "[TG:\(ticket):\(mac(ticket, secret: secret))]"
+    }
+
+    /// Every correctly signed reference in a text (quoted history included), first first.
+    public static func find(in text: String, secret: String) -> [TicketID] {
+        var result: [TicketID] = []
+        var rest = text[...]
+        while let start = rest.range(of: "[TG:") {
+            rest = rest[start.upperBound...]
+            guard let end = rest.firstIndex(of: "]") else { break }
+            let body = rest[..<end]
+            rest = rest[end...]
+            let fields = body.split(separator: ":")
+            guard fields.count == 2, let ticket = TicketID(fields[0]), fields[1] == mac(ticket, secret: secret) else {
+                continue
+            }
+            if !result.contains(ticket) { result.append(ticket) }
+        }
+        return result
+    }
+
+    static func mac(_ ticket: TicketID, secret: String) -> String {
+        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array("ref:\(ticket)".utf8))).prefix(8))
+    }
+}
+
+/// The value of our `X-Ticketgate-Loop` header: the instance domain and a signature, so an outsider cannot make
+/// their mail look like our own (and get it dropped) nor strip our loop protection by copying the header.
+public enum LoopMarker {
+    public static func make(domain: String, secret: String) -> String {
+        "\(domain); sig=\(mac(domain, secret: secret))"
+    }
+
+    public static func isValid(_ value: String, domain: String, secret: String) -> Bool {
+        value.trimmingCharacters(in: .whitespaces) == make(domain: domain, secret: secret)
+    }
+
+    static func mac(_ domain: String, secret: String) -> String {
+        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array("loop:\(domain)".utf8))).prefix(16))
+    }
+}
+
 /// HMAC (RFC 2104) over MailFormat's SHA-256.
 public enum HMAC {
     public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {

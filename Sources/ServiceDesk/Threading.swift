@@ -7,13 +7,19 @@ public struct ThreadingEvidence: Sendable, Equatable {
     /// A ticket tag found in the subject, and whether that ticket exists with its participants (lowercased).
     public var subjectTag: TicketID?
     public var taggedTicketParticipants: Set<String>?
+    /// A signed reference marker found in the body (layer 4), and that ticket's participants if it exists.
+    public var bodyReference: TicketID?
+    public var referencedTicketParticipants: Set<String>?
 
     public init(
-        referencedTicket: TicketID? = nil, subjectTag: TicketID? = nil, taggedTicketParticipants: Set<String>? = nil
+        referencedTicket: TicketID? = nil, subjectTag: TicketID? = nil, taggedTicketParticipants: Set<String>? = nil,
+        bodyReference: TicketID? = nil, referencedTicketParticipants: Set<String>? = nil
     ) {
         self.referencedTicket = referencedTicket
         self.subjectTag = subjectTag
         self.taggedTicketParticipants = taggedTicketParticipants
+        self.bodyReference = bodyReference
+        self.referencedTicketParticipants = referencedTicketParticipants
     }
 }
 
@@ -29,16 +35,24 @@ public enum Threading {
         if let ticket = evidence.referencedTicket {
             return .existing(ticket, reason: "In-Reply-To/References name a mail of \(ticket)")
         }
+        var refused: String?
         if let tag = evidence.subjectTag {
-            guard let participants = evidence.taggedTicketParticipants else {
-                return .new(reason: "subject names \(tag), which does not exist")
+            if let participants = evidence.taggedTicketParticipants {
+                if senderIsAgent || participants.contains(sender.lowercased()) {
+                    return .existing(tag, reason: "subject tag \(tag) from a participant")
+                }
+                refused = "subject tag \(tag) from \(sender), who is not a participant"
+            } else {
+                refused = "subject names \(tag), which does not exist"
             }
-            if senderIsAgent || participants.contains(sender.lowercased()) {
-                return .existing(tag, reason: "subject tag \(tag) from a participant")
-            }
-            return .new(reason: "subject tag \(tag) from \(sender), who is not a participant")
         }
-        return .new(reason: "no reference to a known ticket")
+        if let reference = evidence.bodyReference, let participants = evidence.referencedTicketParticipants {
+            if senderIsAgent || participants.contains(sender.lowercased()) {
+                return .existing(reference, reason: "signed reference \(reference) in the body from a participant")
+            }
+            refused = (refused.map { $0 + "; " } ?? "") + "body reference \(reference) from a non-participant"
+        }
+        return .new(reason: refused ?? "no reference to a known ticket")
     }
 
     /// Ticket tags in a subject: `[INC-000042]`, also mangled as `[INC 42]`, `[ inc-000042 ]` or `(INC-000042)`.

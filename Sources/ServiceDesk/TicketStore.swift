@@ -95,6 +95,12 @@ public protocol TicketReading {
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem]
     func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem]
     func quarantined() throws -> [QuarantineEntry]
+    /// How many automatic mails (null return path) went to an address since a moment: the loop brake.
+    func automaticMailCount(to address: String, since: Date) throws -> Int
+    /// Whether mail to this address bounced permanently and nobody has cleared it since.
+    func undeliverableReason(_ address: String) throws -> String?
+    /// Whether the address takes part in any ticket (a known customer).
+    func isParticipantAnywhere(_ address: String) throws -> Bool
 }
 
 /// Write access inside one transaction: everything done through it commits together or not at all.
@@ -109,6 +115,8 @@ public protocol TicketWriting: TicketReading {
     func append(_ entry: AuditEntry) throws
     func save(_ checkpoint: MailboxCheckpoint) throws
     func quarantine(rawMailID: Int64, reason: String, at: Date) throws
+    func markUndeliverable(_ address: String, reason: String, at: Date) throws
+    func clearUndeliverable(_ address: String) throws
     func markSent(outboxID: Int64, at: Date) throws
     func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws
 }

@@ -77,6 +77,16 @@ public final class SQLiteTicketStore: TicketStore {
             // The full ticket (every process field) as JSON; the columns above stay for listing and indexes.
             try db.execute(sql: "ALTER TABLE ticket ADD COLUMN document TEXT")
         }
+        migrator.registerMigration("v3-intake") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE undeliverable (address TEXT PRIMARY KEY, reason TEXT NOT NULL, since REAL NOT NULL);
+                    CREATE TABLE outbox_recipient (outbox_id INTEGER NOT NULL REFERENCES outbox(id), address TEXT NOT NULL,
+                        automatic INTEGER NOT NULL, created_at REAL NOT NULL);
+                    CREATE INDEX outbox_recipient_address ON outbox_recipient(address, created_at);
+                    CREATE INDEX participant_address ON participant(address);
+                    """)
+        }
         return migrator
     }
 }
@@ -217,7 +227,35 @@ final class SQLiteTransaction: TicketWriting {
         }
     }
 
+    func automaticMailCount(to address: String, since: Date) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?",
+            arguments: [address.lowercased(), since.timeIntervalSince1970]) ?? 0
+    }
+
+    func undeliverableReason(_ address: String) throws -> String? {
+        try String.fetchOne(
+            db, sql: "SELECT reason FROM undeliverable WHERE address = ?", arguments: [address.lowercased()])
+    }
+
+    func isParticipantAnywhere(_ address: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)", arguments: [address.lowercased()])
+            ?? false
+    }
+
     // MARK: writing
+
+    func markUndeliverable(_ address: String, reason: String, at: Date) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)",
+            arguments: [address.lowercased(), reason, at.timeIntervalSince1970])
+    }
+
+    func clearUndeliverable(_ address: String) throws {
+        try db.execute(sql: "DELETE FROM undeliverable WHERE address = ?", arguments: [address.lowercased()])
+    }
 
     func quarantine(rawMailID: Int64, reason: String, at: Date) throws {
         try db.execute(
@@ -321,6 +359,14 @@ final class SQLiteTransaction: TicketWriting {
                 item.status.rawValue, item.attempts, item.nextAttemptAt.timeIntervalSince1970, item.lastError,
                 item.createdAt.timeIntervalSince1970, item.sentAt?.timeIntervalSince1970,
             ])
+        let outboxID = db.lastInsertedRowID
+        for address in item.recipients {
+            try db.execute(
+                sql: "INSERT INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    outboxID, address.lowercased(), item.mailFrom.isEmpty, item.createdAt.timeIntervalSince1970,
+                ])
+        }
         if let ticketID = item.ticketID {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)",

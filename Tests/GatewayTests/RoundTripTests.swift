@@ -17,7 +17,7 @@ struct GatewayFixture {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
         .standardizedFileURL
 
-    init(password: String? = nil, imapPort: Int? = nil, extraYAML: String = "") throws {
+    init(password: String? = nil, imapPort: Int? = nil, mailboxYAML: String = "", extraYAML: String = "") throws {
         stack = try MailStack()
         supportUser = stack.newUser("support")
         requester = "alice-\(UUID().uuidString.prefix(8).lowercased())@customer.test"
@@ -30,11 +30,13 @@ struct GatewayFixture {
             mailboxes:
               - name: support
                 address: \(supportUser)@example.test
+                \(mailboxYAML)
                 imap: { url: "imap://127.0.0.1:\(imapPort ?? stack.imapPort)", username: \(supportUser), password: \(password ?? stack.password), folder: INBOX }
             smtp: { url: "smtp://127.0.0.1:\(stack.smtpPort)", tls: none }
             agents:
               - { address: anna@example.test, name: Anna }
             templates: \(Self.repository.appendingPathComponent("templates").path)
+            trust: { authserv_id: mx.example.test }
             \(extraYAML)
             """
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -131,6 +133,7 @@ struct RoundTripTests {
         // Step 5: an agent replies from a mail client; the new text (not the quote) is relayed from the support address.
         try await gw.deliver(
             """
+            Authentication-Results: mx.example.test; dkim=pass header.d=example.test; spf=pass
             From: Anna <anna@example.test>
             To: \(gw.supportUser)@example.test
             Subject: Re: [INC-000001] Printer on floor 3
@@ -213,8 +216,10 @@ struct RoundTripTests {
         )
         let report = try await gw.sync()
         #expect(report.created.isEmpty)
-        #expect(report.quarantined == 1)
+        #expect(report.ignored == 1)
         #expect(report.sent == 0)
+        let dropped = try await gw.context().store.read { try $0.quarantined() }
+        #expect(dropped.first?.reason.hasPrefix("dropped: automatic mail") == true)
         #expect(gw.stack.sentMessages(to: gw.requester).isEmpty)
     }
 }

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Benchmarks run by `scripts/bench <name>`; each prints its figures and, last, one summary line.
+let benchmarks: [String: @Sendable ([String]) async throws -> Void] = [
+    "smtp": SMTPBenchmark.run,
+    "parse": ParseBenchmark.run,
+    "sync": SyncBenchmark.run,
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks[name] else {
+    FileHandle.standardError.write(Data("usage: ticketgate-bench \(benchmarks.keys.sorted().joined(separator: "|")) [options]\n".utf8))
+    exit(64)
+}
+try await benchmark(Array(arguments.dropFirst()))
