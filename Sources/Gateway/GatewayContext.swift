@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailFormat
 import ServiceDesk
 import TicketStoreSQLite
 
@@ -29,6 +30,21 @@ public struct GatewayContext: Sendable {
         }
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// The intake decision for a raw mail as if it arrived now in the first mailbox; reads the store, writes nothing.
+    public func inspectIntake(_ raw: [UInt8]) async throws -> InspectView.IntakeView? {
+        let message = MailParser.parse(raw)
+        guard let sender = message.from.first ?? message.replyTo.first else { return nil }
+        let processor = MailProcessor(configuration: configuration, templates: templates)
+        let origin = MailOrigin(mailbox: configuration.mailboxes[0].name, uidValidity: 0, uid: 0)
+        return try await store.read { tx in
+            let messageID = message.messageID ?? processor.syntheticMessageID(raw: raw, origin: origin)
+            let context = try processor.intakeInput(
+                message, sender: sender, messageID: messageID, origin: origin, now: Date(), tx: tx)
+            let decision = Intake.decide(context.input)
+            return InspectView.IntakeView(decision, commands: processor.commandLines(message, decision: decision))
+        }
     }
 
     /// One cron run, holding the run lock; returns nil when another run holds it.

@@ -1,5 +1,6 @@
 import Foundation
 import MailFormat
+import ServiceDesk
 
 /// What `ticketgate mail inspect --json` prints for one message (field names are a documented contract).
 public struct InspectView: Encodable, Sendable {
@@ -86,9 +87,11 @@ public struct InspectView: Encodable, Sendable {
     public var autoSubmitted: Bool
     public var bounce: BounceView?
     public var diagnostics: [String]
+    /// The intake decision, when inspected with a configuration (`--config`).
+    public var intake: IntakeView?
 
     enum CodingKeys: String, CodingKey {
-        case subject, from, to, cc, date, references, text, attachments, parts, bounce, diagnostics
+        case subject, from, to, cc, date, references, text, attachments, parts, bounce, diagnostics, intake
         case replyTo = "reply_to"
         case messageID = "message_id"
         case inReplyTo = "in_reply_to"
@@ -142,6 +145,63 @@ public struct InspectView: Encodable, Sendable {
         try container.encode(autoSubmitted, forKey: .autoSubmitted)
         try container.encode(bounce, forKey: .bounce)
         try container.encode(diagnostics, forKey: .diagnostics)
+        if let intake { try container.encode(intake, forKey: .intake) }
+    }
+
+    /// What the intake would do with the mail: the route, the kind, the rule, trust and commands.
+    public struct IntakeView: Encodable, Sendable {
+        public var route: String
+        public var kind: String?
+        public var ticket: String
+        public var rule: String?
+        public var trustedAgent: Bool
+        public var commands: [String]
+        public var reason: String
+        public var warnings: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case route, kind, ticket, rule, commands, reason, warnings
+            case trustedAgent = "trusted_agent"
+        }
+
+        public init(_ decision: IntakeDecision, commands: [String]) {
+            switch decision.route {
+            case .existing(let id, let automatic):
+                route = automatic ? "attach_automatic" : "existing"
+                ticket = id.description
+                kind = id.kind.rawValue
+            case .new(let classification, let linked):
+                route = linked == nil ? "new" : "new_linked"
+                ticket = "new"
+                kind = classification.kind.rawValue
+                rule = classification.rule
+            case .bounce(let id):
+                route = "bounce"
+                ticket = id?.description ?? "none"
+            case .ignore:
+                route = "ignore"
+                ticket = "none"
+            case .reject:
+                route = "reject"
+                ticket = "none"
+            }
+            trustedAgent = decision.trustedAgent
+            self.commands = commands
+            reason = decision.reason
+            warnings = decision.warnings
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(route, forKey: .route)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(ticket, forKey: .ticket)
+            try container.encode(rule, forKey: .rule)
+            try container.encode(trustedAgent, forKey: .trustedAgent)
+            try container.encode(commands, forKey: .commands)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(warnings, forKey: .warnings)
+        }
     }
 
     /// A few lines for a person.
@@ -160,6 +220,17 @@ public struct InspectView: Encodable, Sendable {
                 "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
         }
         for diagnostic in diagnostics { lines.append("Note:       \(diagnostic)") }
+        if let intake {
+            lines.append(
+                "Intake:     \(intake.route) → \(intake.ticket) (\(intake.kind ?? "-"))\(intake.rule.map { ", rule \($0)" } ?? "")"
+            )
+            lines.append("            \(intake.reason)")
+            lines.append("            trusted agent: \(intake.trustedAgent ? "yes" : "no")")
+            if !intake.commands.isEmpty {
+                lines.append("            commands: \(intake.commands.joined(separator: "; "))")
+            }
+            for warning in intake.warnings { lines.append("Warning:    \(warning)") }
+        }
         lines.append("")
         lines.append(replyText.isEmpty ? text : replyText)
         return lines.joined(separator: "\n")

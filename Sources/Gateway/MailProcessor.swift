@@ -201,6 +201,14 @@ public struct MailProcessor: Sendable {
         return IntakeContext(input: input, agent: agent, report: report)
     }
 
+    /// The command lines an agent's mail carries (only counted for trusted agents).
+    func commandLines(_ message: MailMessage, decision: IntakeDecision) -> [String] {
+        guard decision.trustedAgent else { return [] }
+        let text = message.replyText.isEmpty ? message.text : message.replyText
+        let lines: [String] = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        return Array(lines.drop(while: { $0.isEmpty }).prefix(while: { $0.hasPrefix("/") }))
+    }
+
     func recordWarnings(_ warnings: [String], on id: TicketID, messageID: String, now: Date, tx: any TicketWriting)
         throws
     {

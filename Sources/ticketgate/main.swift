@@ -14,6 +14,10 @@ struct CommonOptions: ParsableArguments {
     var verbose = false
 
     func context() throws -> GatewayContext {
+        try Self.context(config: config, verbose: verbose)
+    }
+
+    static func context(config: String, verbose: Bool) throws -> GatewayContext {
         let level: Logger.Level = verbose ? .info : .notice
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -145,15 +149,26 @@ struct Mail: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Parse raw message files and print what was found.")
         @Argument(help: "Raw RFC 5322 message files.") var files: [String]
         @Flag(help: "Print one JSON object per file and line.") var json = false
+        @Option(help: "With a configuration, also show the intake decision (reads the store, changes nothing).")
+        var config: String?
 
         func run() async throws {
+            var context: GatewayContext?
+            if let config { context = try CommonOptions.context(config: config, verbose: false) }
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     FileHandle.standardError.write(Data("ticketgate: cannot read \(file).\n".utf8))
                     throw ExitCode(66)
                 }
                 let message = MailParser.parse([UInt8](data))
-                let view = InspectView(message)
+                var view = InspectView(message)
+                if let context {
+                    do {
+                        view.intake = try await context.inspectIntake([UInt8](data))
+                    } catch {
+                        fail(error)
+                    }
+                }
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

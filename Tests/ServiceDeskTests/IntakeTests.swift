@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ServiceDesk
@@ -110,5 +111,97 @@ struct ClassificationTests {
         #expect(TicketKind(configName: "request") == .serviceRequest)
         #expect(TicketKind(configName: "Change") == .change)
         #expect(TicketKind(configName: "bug") == nil)
+    }
+}
+
+@Suite("Intake decisions")
+struct IntakeDecisionTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let inc = TicketID(kind: .incident, number: 5)
+
+    func input(
+        sender: String = "alice@customer.test", signals: [String] = [], evidence: ThreadingEvidence = .init(),
+        threaded: (state: TicketState, closedAt: Date?)? = nil, agent: String? = nil, trusted: Bool = false,
+        known: Bool = true, unknownSenders: Disposition = .create, bounceOf: String? = nil, own: String? = nil
+    ) -> IntakeInput {
+        IntakeInput(
+            facts: MailFacts(
+                recipients: ["support@example.test"], sender: sender, subject: "s", body: "b", headers: []),
+            messageID: "m@x", automaticSignals: signals, ownMailReason: own, bounceOf: bounceOf, evidence: evidence,
+            threadedTicket: threaded, agentName: agent, trust: TrustVerdict(trusted: trusted, reason: "test"),
+            senderKnown: known, unknownSenders: unknownSenders, reopenClosedDays: 14, now: now)
+    }
+
+    @Test("own mail is always dropped, before anything else")
+    func ownMail() {
+        #expect(Intake.decide(input(evidence: .init(referencedTicket: inc), own: "ours")).route == .ignore)
+    }
+
+    @Test("automatic mail attaches to its ticket without effect, or is dropped when it refers to none")
+    func automatic() {
+        #expect(
+            Intake.decide(input(signals: ["auto-submitted"], evidence: .init(referencedTicket: inc))).route
+                == .existing(inc, automatic: true))
+        #expect(Intake.decide(input(signals: ["precedence"])).route == .ignore)
+    }
+
+    @Test("a reply to a closed ticket reopens it within the window, else opens a new linked ticket")
+    func closedWindow() {
+        let recent = input(
+            evidence: .init(referencedTicket: inc), threaded: (.closed, now.addingTimeInterval(-3 * 86_400)))
+        #expect(Intake.decide(recent).route == .existing(inc, automatic: false))
+        let old = input(
+            evidence: .init(referencedTicket: inc), threaded: (.closed, now.addingTimeInterval(-30 * 86_400)))
+        #expect(Intake.decide(old).route == .new(Classification(), linkedTo: inc))
+    }
+
+    @Test("an unauthenticated agent address is a customer with a warning; an authenticated one is an agent")
+    func agentTrust() {
+        let forged = Intake.decide(
+            input(sender: "anna@example.test", evidence: .init(referencedTicket: inc), agent: "Anna"))
+        #expect(!forged.trustedAgent)
+        #expect(forged.warnings.count == 1)
+        let genuine = Intake.decide(
+            input(sender: "anna@example.test", evidence: .init(referencedTicket: inc), agent: "Anna", trusted: true))
+        #expect(genuine.trustedAgent)
+        #expect(genuine.warnings.isEmpty)
+        // A forged agent cannot use the subject tag of a ticket it does not take part in.
+        let tag = ThreadingEvidence(subjectTag: inc, taggedTicketParticipants: ["alice@customer.test"])
+        guard case .new = Intake.decide(input(sender: "anna@example.test", evidence: tag, agent: "Anna")).route else {
+            Issue.record("forged agent used a subject tag")
+            return
+        }
+    }
+
+    @Test(
+        "unknown senders follow the mailbox policy; known ones and agents always get a ticket",
+        arguments: [
+            (Disposition.create, false, IntakeDecision.Route.new(Classification(), linkedTo: nil)),
+            (.ignore, false, .ignore), (.reject, false, .reject),
+            (.reject, true, .new(Classification(), linkedTo: nil)),
+        ])
+    func unknownSenders(policy: Disposition, known: Bool, expected: IntakeDecision.Route) {
+        #expect(Intake.decide(input(known: known, unknownSenders: policy)).route == expected)
+    }
+
+    @Test("a bounce routes to the ticket of the failed mail")
+    func bounce() {
+        #expect(Intake.decide(input(evidence: .init(referencedTicket: inc), bounceOf: "ack@x")).route == .bounce(inc))
+        #expect(Intake.decide(input(bounceOf: "ack@x")).route == .bounce(nil))
+    }
+
+    @Test("a signed body reference threads for participants only")
+    func bodyReference() {
+        let evidence = ThreadingEvidence(bodyReference: inc, referencedTicketParticipants: ["alice@customer.test"])
+        #expect(Intake.decide(input(evidence: evidence)).route == .existing(inc, automatic: false))
+        guard case .new = Intake.decide(input(sender: "eve@x.test", evidence: evidence)).route else {
+            Issue.record("stranger threaded by body reference")
+            return
+        }
+        let marker = TicketReference.make(inc, secret: "k")
+        #expect(TicketReference.find(in: "> quoted\n> \(marker)\n", secret: "k") == [inc])
+        #expect(TicketReference.find(in: marker, secret: "other").isEmpty)
+        #expect(
+            TicketReference.find(in: marker.replacingOccurrences(of: "000005", with: "000006"), secret: "k").isEmpty)
     }
 }
