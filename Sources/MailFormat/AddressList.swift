@@ -31,8 +31,26 @@ public enum AddressList {
                 word.removeAll(keepingCapacity: true)
             }
         }
-        func finish() {
+        // "Doe, John <j@x.test>" without quotes: a name-only fragment before a comma is held back and, if the next
+        // mailbox has brackets, becomes the front of its display name.
+        var heldPhrase: Builder?
+        func finish(atComma: Bool) {
             endWord()
+            if let held = heldPhrase {
+                heldPhrase = nil
+                if current.angle != nil && !current.phrase.isEmpty && !current.phraseQuoted {
+                    current.phrase[0] = held.phrase.joined(separator: " ") + ", " + current.phrase[0]
+                } else if let address = build(held, diagnostics: &diagnostics) {
+                    result.append(address)
+                }
+            }
+            if atComma, current.angle == nil, !current.phraseQuoted, current.comment.isEmpty, !current.phrase.isEmpty,
+                !current.plain.contains(UInt8(ascii: "@"))
+            {
+                heldPhrase = current
+                current = Builder()
+                return
+            }
             if let address = build(current, diagnostics: &diagnostics) { result.append(address) }
             current = Builder()
         }
@@ -118,10 +136,10 @@ public enum AddressList {
                 i += 1
                 if current.angle == nil { current.angle = a }
             case UInt8(ascii: ","):
-                finish()
+                finish(atComma: true)
                 i += 1
             case UInt8(ascii: ";"):
-                finish()
+                finish(atComma: false)
                 inGroup = false
                 i += 1
             case UInt8(ascii: ":"):
@@ -143,7 +161,8 @@ public enum AddressList {
                 i += 1
             }
         }
-        finish()
+        finish(atComma: false)
+        if let held = heldPhrase, let address = build(held, diagnostics: &diagnostics) { result.append(address) }
         return result
     }
 

@@ -69,7 +69,13 @@ struct MIMEWalker {
             dispositionParameters = d.parameters
         }
         if let name = dispositionParameters["filename"] ?? parameters["name"] ?? dispositionParameters["name"] {
-            let decoded = EncodedWord.decode(name, diagnostics: &diagnostics).trimmingBlanks()
+            var decoded = EncodedWord.decode(name, diagnostics: &diagnostics).trimmingBlanks()
+            // Some clients send the sender's local path ("C:\TEMP\x.png"); keep only the last component.
+            if let cut = decoded.lastIndex(where: { $0 == "\\" || $0 == "/" }),
+                decoded.index(after: cut) < decoded.endIndex
+            {
+                decoded = String(decoded[decoded.index(after: cut)...])
+            }
             if !decoded.isEmpty { part.filename = decoded }
         }
         if let cid = firstValue(fields, "content-id") {

@@ -9,7 +9,7 @@ public enum MailComposer {
         if !mail.to.isEmpty { headers.append(fold("To", words: addressWords(mail.to))) }
         if !mail.cc.isEmpty { headers.append(fold("Cc", words: addressWords(mail.cc))) }
         if !mail.replyTo.isEmpty { headers.append(fold("Reply-To", words: addressWords(mail.replyTo))) }
-        headers.append(fold("Subject", words: unstructuredWords(mail.subject)))
+        headers.append(fold("Subject", words: unstructuredWords(singleLine(mail.subject))))
         headers.append(fold("Message-ID", words: ["<\(sanitizeID(mail.messageID))>"]))
         if let inReplyTo = mail.inReplyTo, !inReplyTo.isEmpty {
             headers.append(fold("In-Reply-To", words: ["<\(sanitizeID(inReplyTo))>"]))
@@ -19,8 +19,7 @@ public enum MailComposer {
         headers.append("MIME-Version: 1.0")
         for field in mail.extraHeaders {
             guard let name = sanitizeName(field.name) else { continue }
-            var value = String(field.rawValue.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
-            value = value.trimmingBlanks()
+            let value = singleLine(field.rawValue).trimmingBlanks()
             headers.append(fold(name, words: unstructuredWords(value)))
         }
 
@@ -69,8 +68,6 @@ public enum MailComposer {
             self.boundary = boundary
             self.headers = [multipartHeader(subtype)]
         }
-
-        private var subtype: String = ""
 
         private func multipartHeader(_ subtype: String) -> String {
             "Content-Type: multipart/\(subtype);\r\n boundary=\"\(boundary ?? "")\""
@@ -267,6 +264,23 @@ public enum MailComposer {
         for c in s {
             if c == "\"" || c == "\\" { out.append("\\") }
             out.append(c)
+        }
+        return out
+    }
+
+    /// Line breaks (header injection) become single spaces.
+    static func singleLine(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return s }
+        var out = ""
+        var lastWasBreak = false
+        for c in s {
+            if c == "\r" || c == "\n" || c == "\r\n" {
+                if !lastWasBreak { out.append(" ") }
+                lastWasBreak = true
+            } else {
+                out.append(c)
+                lastWasBreak = false
+            }
         }
         return out
     }

@@ -66,7 +66,9 @@ public enum MailDate {
                 }
             }
             if let n = number(token[...]) {
-                if token.count >= 3 {
+                if token.count == 3, token.first == UInt8(ascii: "0"), day == nil, n >= 1, n <= 31 {
+                    day = n  // "029 Apr 2019"
+                } else if token.count >= 3 {
                     if year == nil { year = n }
                 } else if day == nil && (month == nil || year == nil) {
                     day = n
@@ -187,7 +189,7 @@ public enum MailDate {
         switch String(decoding: s, as: UTF8.self) {
         case "ut", "utc", "gmt", "z", "wet": return 0
         case "edt": return -4 * 3600
-        case "est", "cdt": return s.first == UInt8(ascii: "e") ? -5 * 3600 : -5 * 3600
+        case "est", "cdt": return -5 * 3600
         case "cst", "mdt": return -6 * 3600
         case "mst", "pdt": return -7 * 3600
         case "pst": return -8 * 3600

@@ -31,17 +31,18 @@ public struct MailMessage: Sendable {
     public var diagnostics: [String]
     /// Size of the raw input in bytes.
     public var rawSize: Int
-    /// True when the message declares itself machine-generated (auto-reply, bulk, list, out-of-office).
-    public var autoSubmitted: Bool
-    /// The new text of a reply without quoted history and signature (equal to `text` when nothing was stripped).
-    public var replyText: String
+    /// True when the message declares itself machine-generated (auto-reply, bulk, list, out-of-office); derived
+    /// from the headers and subject on access (see `AutoReply.signals`).
+    public var autoSubmitted: Bool { AutoReply.isAutoSubmitted(self) }
+    /// The new text of a reply without quoted history and signature (the trimmed `text` when nothing was
+    /// recognised); computed from `text` on access, so parsing does not pay for it.
+    public var replyText: String { ReplyText.strip(text) }
 
     public init(
         headers: [HeaderField] = [], subject: String = "", from: [MailAddress] = [], to: [MailAddress] = [],
         cc: [MailAddress] = [], replyTo: [MailAddress] = [], date: Date? = nil, messageID: String? = nil,
         inReplyTo: [String] = [], references: [String] = [], text: String = "", html: String? = nil,
-        attachments: [Attachment] = [], parts: MIMEPart = MIMEPart(), diagnostics: [String] = [], rawSize: Int = 0,
-        autoSubmitted: Bool = false, replyText: String = ""
+        attachments: [Attachment] = [], parts: MIMEPart = MIMEPart(), diagnostics: [String] = [], rawSize: Int = 0
     ) {
         self.headers = headers
         self.subject = subject
@@ -59,8 +60,6 @@ public struct MailMessage: Sendable {
         self.parts = parts
         self.diagnostics = diagnostics
         self.rawSize = rawSize
-        self.autoSubmitted = autoSubmitted
-        self.replyText = replyText
     }
 
     /// The first value of the named header (case-insensitive), RFC 2047-decoded, unfolded and trimmed.

@@ -17,8 +17,6 @@ public enum MailParser {
         fillHeaders(&message, diagnostics: &walker.diagnostics)
         walker.selectBodies(into: &message)
         message.diagnostics = walker.diagnostics
-        message.autoSubmitted = AutoReply.isAutoSubmitted(message)
-        message.replyText = ReplyText.strip(message.text)
         return message
     }
 

@@ -65,8 +65,6 @@ public enum SHA256 {
         var h5: UInt32 = 0x9b05_688c
         var h6: UInt32 = 0x1f83_d9ab
         var h7: UInt32 = 0x5be0_cd19
-        var w = [UInt32](repeating: 0, count: 64)
-
         mutating func compress(_ m: UnsafeBufferPointer<UInt8>) {
             var a = h0
             var b = h1
@@ -76,7 +74,7 @@ public enum SHA256 {
             var f = h5
             var g = h6
             var h = h7
-            w.withUnsafeMutableBufferPointer { w in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
                 SHA256.k.withUnsafeBufferPointer { k in
                     for t in 0..<16 {
                         let o = t * 4

@@ -53,6 +53,14 @@ import Testing
         (" , ,", []),
         ("<mailto:x@y.z>", [MailAddress(address: "x@y.z")]),
         ("'Single Quoted' <s@q.test>", [MailAddress(name: "Single Quoted", address: "s@q.test")]),
+        (
+            "Doe, John <jdoe@example.com>, x@y.test",
+            [
+                MailAddress(name: "Doe, John", address: "jdoe@example.com"), MailAddress(address: "x@y.test"),
+            ]
+        ),
+        ("MAILER-DAEMON", [MailAddress(address: "MAILER-DAEMON")]),
+        ("postmaster, a@b.test", [MailAddress(address: "postmaster"), MailAddress(address: "a@b.test")]),
     ]
 
     @Test(arguments: cases)

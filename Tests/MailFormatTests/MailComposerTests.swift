@@ -88,6 +88,13 @@ import Testing
         #expect(parsed == expected || parsed == expected + "\n", "\(parsed.debugDescription)")
     }
 
+    @Test func headerInjectionIsNeutralised() {
+        let m = MailParser.parse(MailComposer.compose(Self.sample(subject: "Hi\r\nBcc: evil@example.com\nX: y")))
+        #expect(m.subject == "Hi Bcc: evil@example.com X: y")
+        #expect(m.header("Bcc") == nil)
+        #expect(m.header("X") == nil)
+    }
+
     @Test func encodingChoice() {
         let qp = MailParser.parse(MailComposer.compose(Self.sample(text: "Grüße, alles gut hier im Büro.\n")))
         #expect(qp.parts.transferEncoding == "quoted-printable")

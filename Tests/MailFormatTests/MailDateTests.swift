@@ -27,6 +27,7 @@ import Testing
         ("05 Nov 1999 10:00:00 +0000", 941_796_000),
         ("05 Nov 99 10:00:00 +0000", 941_796_000),
         ("Thu, 01 Jan 1970 00:00:00 +0000", 0),
+        ("Tue, 005 Nov 2024 02:00:00 -0800 (PST)", base),
     ])
     func parses(_ input: String, _ expected: TimeInterval) {
         #expect(MailDate.parse(input)?.timeIntervalSince1970 == expected)
