@@ -71,13 +71,39 @@ public struct Configuration: Sendable, Decodable {
         public var tls: String?
         public var caFile: String?
         public var verifyCertificate: Bool?
+        /// XOAUTH2 with refresh: the access token is renewed before expiry and the rotated refresh token kept.
+        public var oauth: OAuth?
 
         enum CodingKeys: String, CodingKey {
-            case url, username, password, folder, tls
+            case url, username, password, folder, tls, oauth
             case oauthToken = "oauth_token"
             case caFile = "ca_file"
             case verifyCertificate = "verify_certificate"
         }
+    }
+
+    /// An OAuth 2 token endpoint and the first refresh token; later refresh tokens live in the store.
+    public struct OAuth: Sendable, Decodable {
+        public var tokenURL: String
+        public var clientID: String
+        public var clientSecret: Secret?
+        public var refreshToken: Secret
+        public var scope: String?
+
+        enum CodingKeys: String, CodingKey {
+            case scope
+            case tokenURL = "token_url"
+            case clientID = "client_id"
+            case clientSecret = "client_secret"
+            case refreshToken = "refresh_token"
+        }
+    }
+
+    /// What happens to a mail in the IMAP folder once it is safely on a ticket.
+    public enum AfterProcessing: String, Sendable, Decodable {
+        case keep
+        case flag
+        case move
     }
 
     /// One support address whose inbox Ticketgate reads.
@@ -89,11 +115,29 @@ public struct Configuration: Sendable, Decodable {
         public var kind: String?
         /// What to do with mail from senders who are not known customers: create (default), reject or ignore.
         public var unknownSenders: Disposition?
+        /// Mails above this size are never loaded whole: streamed to disk and quarantined (default 25 MiB).
+        public var maxMessageBytes: Int?
+        /// Tell the sender politely when their mail was too large (default true).
+        public var notifyOversize: Bool?
+        /// keep (default), flag with `processed_flag`, or move to `processed_folder`.
+        public var afterProcessing: AfterProcessing?
+        public var processedFlag: String?
+        public var processedFolder: String?
+        /// Daemon: seconds between polls when the server offers no IDLE (default 60).
+        public var pollSeconds: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, address, imap, kind
             case unknownSenders = "unknown_senders"
+            case maxMessageBytes = "max_message_bytes"
+            case notifyOversize = "notify_oversize"
+            case afterProcessing = "after_processing"
+            case processedFlag = "processed_flag"
+            case processedFolder = "processed_folder"
+            case pollSeconds = "poll_seconds"
         }
+
+        public var messageLimit: Int { maxMessageBytes ?? 25 << 20 }
     }
 
     /// Who counts as a known customer for the `unknown_senders` policy (besides every participant of a ticket).
@@ -168,9 +212,15 @@ public struct Configuration: Sendable, Decodable {
         "mailboxes": .list(
             .mapping([
                 "name": .scalar, "address": .scalar, "kind": .scalar, "unknown_senders": .scalar,
+                "max_message_bytes": .scalar, "notify_oversize": .scalar, "after_processing": .scalar,
+                "processed_flag": .scalar, "processed_folder": .scalar, "poll_seconds": .scalar,
                 "imap": .mapping([
                     "url": .scalar, "username": .scalar, "password": .secret, "oauth_token": .secret,
                     "folder": .scalar, "tls": .scalar, "ca_file": .scalar, "verify_certificate": .scalar,
+                    "oauth": .mapping([
+                        "token_url": .scalar, "client_id": .scalar, "client_secret": .secret,
+                        "refresh_token": .secret, "scope": .scalar,
+                    ]),
                 ]),
             ])),
         "smtp": .mapping([
@@ -264,8 +314,17 @@ public struct Configuration: Sendable, Decodable {
             else {
                 throw fail("mailboxes[\(index)].imap.url", "must look like imap://host:port or imaps://host:port")
             }
-            if mailbox.imap.password == nil && mailbox.imap.oauthToken == nil {
-                throw fail("mailboxes[\(index)].imap.password", "is missing (or give imap.oauth_token)")
+            if mailbox.imap.password == nil && mailbox.imap.oauthToken == nil && mailbox.imap.oauth == nil {
+                throw fail("mailboxes[\(index)].imap.password", "is missing (or give imap.oauth_token or imap.oauth)")
+            }
+            if let oauth = mailbox.imap.oauth, URL(string: oauth.tokenURL)?.scheme?.hasPrefix("http") != true {
+                throw fail("mailboxes[\(index)].imap.oauth.token_url", "must be an http(s) URL")
+            }
+            if let limit = mailbox.maxMessageBytes, limit < 64 * 1024 {
+                throw fail("mailboxes[\(index)].max_message_bytes", "must be at least 65536")
+            }
+            if mailbox.afterProcessing == .move && (mailbox.processedFolder ?? "").isEmpty {
+                throw fail("mailboxes[\(index)].processed_folder", "is required when after_processing is move")
             }
             if let tls = mailbox.imap.tls, !["starttls", "none", "implicit"].contains(tls) {
                 throw fail("mailboxes[\(index)].imap.tls", "must be starttls, implicit or none")

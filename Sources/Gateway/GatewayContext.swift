@@ -47,6 +47,43 @@ public struct GatewayContext: Sendable {
         }
     }
 
+    /// Processes a quarantined mail again (after a fix, or a raised size limit); returns what happened to it now.
+    public func retryQuarantined(id: Int64) async throws -> MailOutcome {
+        guard let item = try await store.read({ try $0.quarantinedMail(id: id) }) else {
+            throw GatewayError.store("There is no open quarantine entry \(id) (see `ticketgate quarantine list`).")
+        }
+        var raw = item.raw.bytes
+        if let path = item.raw.path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw GatewayError.store("The quarantined mail \(id) is no longer at \(path).")
+            }
+            raw = [UInt8](data)
+        }
+        let message = MailParser.parse(raw)
+        let processor = MailProcessor(configuration: configuration, templates: templates)
+        let origin = MailOrigin(mailbox: item.raw.mailbox, uidValidity: item.raw.uidValidity, uid: item.raw.uid)
+        let now = Date()
+        let bytes = raw
+        return try await store.write { tx in
+            let outcome = try processor.route(
+                raw: bytes, message: message, rawID: item.rawID, origin: origin, now: now, tx: tx)
+            try tx.resolveQuarantine(id: id, outcome: "retried: \(outcome)", at: now)
+            return outcome
+        }
+    }
+
+    /// Drops a quarantined mail for good (its raw bytes stay for audit).
+    public func dropQuarantined(id: Int64) async throws {
+        let found = try await store.write { tx -> Bool in
+            guard try tx.quarantinedMail(id: id) != nil else { return false }
+            try tx.resolveQuarantine(id: id, outcome: "dropped by an operator", at: Date())
+            return true
+        }
+        if !found {
+            throw GatewayError.store("There is no open quarantine entry \(id) (see `ticketgate quarantine list`).")
+        }
+    }
+
     /// One cron run, holding the run lock; returns nil when another run holds it.
     public func sync() async throws -> SyncReport? {
         guard let lock = try RunLock(path: configuration.store.sqlite + ".lock") else {

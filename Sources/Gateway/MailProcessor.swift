@@ -46,7 +46,40 @@ public struct MailProcessor: Sendable {
             RawMail(
                 mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
                 messageID: message.messageID, bytes: raw, receivedAt: now))
+        return try route(raw: raw, message: message, rawID: rawID, origin: origin, now: now, tx: tx)
+    }
 
+    /// A mail too large to load: its bytes are already on disk; record it, quarantine it, tell the sender politely.
+    public func processOversize(
+        head: [UInt8], path: String, size: Int, origin: MailOrigin, now: Date, in tx: any TicketWriting
+    ) throws -> MailOutcome {
+        if try tx.hasRawMail(mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid) {
+            return .alreadyProcessed
+        }
+        let message = MailParser.parse(head)
+        let rawID = try tx.insert(
+            RawMail(
+                mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
+                messageID: message.messageID, bytes: [], receivedAt: now, path: path, size: size))
+        let mailbox = configuration.mailboxes.first { $0.name == origin.mailbox } ?? configuration.mailboxes[0]
+        let reason = "too large: \(size) bytes, the limit is \(mailbox.messageLimit) bytes (raw kept at \(path))"
+        try tx.quarantine(rawMailID: rawID, reason: reason, at: now)
+        if mailbox.notifyOversize ?? true, let sender = message.from.first, AutoReply.signals(message).isEmpty,
+            ownMailReason(message, sender: sender) == nil
+        {
+            try sendRejection(
+                to: sender, message: message,
+                reason:
+                    "Your message is \(size / 1_048_576) MB; we accept up to \(mailbox.messageLimit / 1_048_576) MB. "
+                    + "Please send large files as a link.", now: now, tx: tx)
+        }
+        return .quarantined(reason: reason)
+    }
+
+    /// Routes a stored mail (new, or retried from quarantine) to tickets, notices or the drop list.
+    public func route(
+        raw: [UInt8], message: MailMessage, rawID: Int64, origin: MailOrigin, now: Date, tx: any TicketWriting
+    ) throws -> MailOutcome {
         guard let sender = message.from.first ?? message.replyTo.first, sender.address.contains("@") else {
             return try quarantine(rawID, "no usable From address", tx: tx, now: now)
         }

@@ -46,22 +46,46 @@ public struct SyncEngine: Sendable {
         return report
     }
 
-    func endpoint(for mailbox: Configuration.Mailbox) -> IMAPEndpoint {
+    func endpoint(for mailbox: Configuration.Mailbox, token: String?) -> IMAPEndpoint {
         let imap = mailbox.imap
         return IMAPEndpoint(
             url: URL(string: imap.url)!, username: imap.username, password: imap.password?.value,
-            oauthToken: imap.oauthToken?.value, security: imap.tls.flatMap(IMAPEndpoint.Security.init(rawValue:)),
+            oauthToken: token, security: imap.tls.flatMap(IMAPEndpoint.Security.init(rawValue:)),
             caFile: imap.caFile, verifyPeer: imap.verifyCertificate ?? true)
     }
 
-    func sync(_ mailbox: Configuration.Mailbox, report: inout SyncReport) async throws {
-        let session = IMAPSession(endpoint: endpoint(for: mailbox))
+    /// Connects and logs in to one mailbox (refreshing its OAuth token first when needed).
+    func connect(_ mailbox: Configuration.Mailbox) async throws -> IMAPSession {
+        let token = try await TokenProvider(store: store, clock: clock).accessToken(for: mailbox)
+        let session = IMAPSession(endpoint: endpoint(for: mailbox, token: token))
         do {
             try await session.connect()
         } catch {
             throw GatewayError.mailbox(name: mailbox.name, error)
         }
-        defer { Task { [session] in await session.logout() } }
+        return session
+    }
+
+    /// One unit of fetching, in UID order: a batch of normal mails, or one mail too large to load.
+    enum FetchPlan: Equatable {
+        case batch([UInt32])
+        case oversize(uid: UInt32, size: Int)
+    }
+
+    func sync(_ mailbox: Configuration.Mailbox, report: inout SyncReport) async throws {
+        let session = try await connect(mailbox)
+        do {
+            try await sync(mailbox, session: session, report: &report)
+            await session.logout()
+        } catch {
+            await session.disconnect()
+            if error is GatewayError { throw error }
+            throw GatewayError.mailbox(name: mailbox.name, error)
+        }
+    }
+
+    /// Fetches and processes everything new in one mailbox over an open session.
+    func sync(_ mailbox: Configuration.Mailbox, session: IMAPSession, report: inout SyncReport) async throws {
         let folder = mailbox.imap.folder ?? "INBOX"
         let status = try await session.select(folder)
         let saved = try await store.read { try $0.checkpoint(mailbox: mailbox.name) }
@@ -79,16 +103,67 @@ public struct SyncEngine: Sendable {
         }
         let uids = try await session.uidSearch("UID \(lastUID + 1):*").filter { $0 > lastUID }
         guard !uids.isEmpty else { return }
-        let sizes = try await session.fetchSizes(UIDSet.format(uids))
-        for batch in Self.batches(sizes.sorted { $0.uid < $1.uid }, limit: batchBytes) {
-            let messages = try await session.fetchMessages(UIDSet.format(batch))
-            for fetched in messages.sorted(by: { $0.uid < $1.uid }) where fetched.uid > lastUID {
+        let sizes = try await session.fetchSizes(UIDSet.format(uids)).filter { $0.uid > lastUID }
+        let plan = Self.plan(sizes.sorted { $0.uid < $1.uid }, batchBytes: batchBytes, limit: mailbox.messageLimit)
+        for step in plan {
+            var done: [UInt32] = []
+            switch step {
+            case .batch(let batch):
+                let messages = try await session.fetchMessages(UIDSet.format(batch))
+                for fetched in messages.sorted(by: { $0.uid < $1.uid }) where fetched.uid > lastUID {
+                    report.fetched += 1
+                    let outcome = try await process(fetched, mailbox: mailbox.name, uidValidity: status.uidValidity)
+                    lastUID = fetched.uid
+                    done.append(fetched.uid)
+                    record(outcome, uid: fetched.uid, mailbox: mailbox.name, report: &report)
+                }
+            case .oversize(let uid, let size):
                 report.fetched += 1
-                let outcome = try await process(fetched, mailbox: mailbox.name, uidValidity: status.uidValidity)
-                lastUID = fetched.uid
-                record(outcome, uid: fetched.uid, mailbox: mailbox.name, report: &report)
+                let path = try quarantinePath(mailbox: mailbox.name, uidValidity: status.uidValidity, uid: uid)
+                let head = try await session.streamMessage(uid: uid, to: path)
+                let origin = MailOrigin(mailbox: mailbox.name, uidValidity: status.uidValidity, uid: uid)
+                let processor = self.processor
+                let now = clock()
+                let outcome = try await store.write { tx in
+                    let outcome = try processor.processOversize(
+                        head: head, path: path, size: size, origin: origin, now: now, in: tx)
+                    try tx.save(
+                        MailboxCheckpoint(mailbox: origin.mailbox, uidValidity: origin.uidValidity, lastUID: uid))
+                    return outcome
+                }
+                lastUID = uid
+                done.append(uid)
+                record(outcome, uid: uid, mailbox: mailbox.name, report: &report)
             }
+            await afterProcessing(done, mailbox: mailbox, session: session)
         }
+    }
+
+    /// Keep, flag or move what is safely stored. The checkpoint already advanced, so a failure here is logged and can
+    /// never cause a re-import.
+    func afterProcessing(_ uids: [UInt32], mailbox: Configuration.Mailbox, session: IMAPSession) async {
+        guard !uids.isEmpty else { return }
+        do {
+            switch mailbox.afterProcessing ?? .keep {
+            case .keep:
+                return
+            case .flag:
+                try await session.addFlags(UIDSet.format(uids), flags: [mailbox.processedFlag ?? "$Ticketgate"])
+            case .move:
+                try await session.move(UIDSet.format(uids), to: mailbox.processedFolder ?? "Processed")
+            }
+        } catch {
+            logger.warning(
+                "after-processing step failed (mail stays where it is, nothing is imported twice): \(error)",
+                metadata: ["mailbox": "\(mailbox.name)"])
+        }
+    }
+
+    func quarantinePath(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> String {
+        let directory = URL(fileURLWithPath: configuration.store.sqlite).deletingLastPathComponent()
+            .appendingPathComponent("quarantine").appendingPathComponent(mailbox)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent("\(uidValidity)-\(uid).eml").path
     }
 
     func process(_ fetched: FetchedMessage, mailbox: String, uidValidity: UInt32) async throws -> MailOutcome {
@@ -132,22 +207,29 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Splits sorted (uid, size) pairs into runs whose total size stays under `limit` (a single larger mail is its
-    /// own batch).
-    static func batches(_ sizes: [(uid: UInt32, size: Int)], limit: Int) -> [[UInt32]] {
-        var result: [[UInt32]] = []
+    /// Splits sorted (uid, size) pairs into fetch steps in UID order: runs whose total stays under `batchBytes`, and
+    /// every mail above `limit` on its own to be streamed to disk.
+    static func plan(_ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int) -> [FetchPlan] {
+        var result: [FetchPlan] = []
         var current: [UInt32] = []
         var total = 0
         for (uid, size) in sizes {
-            if !current.isEmpty && total + size > limit {
-                result.append(current)
+            if size > limit {
+                if !current.isEmpty { result.append(.batch(current)) }
+                current = []
+                total = 0
+                result.append(.oversize(uid: uid, size: size))
+                continue
+            }
+            if !current.isEmpty && total + size > batchBytes {
+                result.append(.batch(current))
                 current = []
                 total = 0
             }
             current.append(uid)
             total += size
         }
-        if !current.isEmpty { result.append(current) }
+        if !current.isEmpty { result.append(.batch(current)) }
         return result
     }
 }
@@ -174,9 +256,11 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
     case template(TemplateError)
     case configuration(ConfigurationError)
     case store(String)
+    case oauth(mailbox: String, message: String)
 
     public var description: String {
         switch self {
+        case .oauth(let mailbox, let message): return "Mailbox \"\(mailbox)\": \(message)"
         case .mailbox(let name, let error): return "Mailbox \"\(name)\": \(error)"
         case .template(let error): return error.description
         case .configuration(let error): return error.description
@@ -196,6 +280,7 @@ public enum GatewayError: Error, Sendable, CustomStringConvertible {
             }
         case .template, .configuration: return 78
         case .store: return 74
+        case .oauth: return 77
         }
     }
 }

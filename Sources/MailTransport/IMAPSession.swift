@@ -249,6 +249,80 @@ public actor IMAPSession {
         return messages
     }
 
+    /// Streams one message to `path` with partial fetches of `chunk` bytes, so a huge mail never sits in memory.
+    /// Returns the first bytes (up to 64 KiB) for reading its header.
+    public func streamMessage(uid: UInt32, to path: String, chunk: Int = 1 << 20) throws(TransportError) -> [UInt8] {
+        let temporary = path + ".part"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
+            throw .invalidArgument("cannot write \(temporary)")
+        }
+        var head: [UInt8] = []
+        var offset = 0
+        do {
+            while true {
+                let responses = try command("UID FETCH \(uid) (UID BODY.PEEK[]<\(offset).\(chunk)>)")
+                guard let piece = Self.parseFetch(responses).first(where: { $0.uid == uid }) else {
+                    throw TransportError.protocolViolation(
+                        server: endpoint.serverName, detail: "UID \(uid) vanished while streaming")
+                }
+                if head.count < 65_536 { head += piece.raw.prefix(65_536 - head.count) }
+                handle.write(Data(piece.raw))
+                offset += piece.raw.count
+                if piece.raw.count < chunk { break }
+            }
+            try? handle.synchronize()
+            try? handle.close()
+            _ = try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch let error as TransportError {
+            try? handle.close()
+            throw error
+        } catch {
+            try? handle.close()
+            throw .invalidArgument("cannot write \(path): \(error)")
+        }
+        return head
+    }
+
+    /// Waits in IDLE until the server reports new mail, the timeout passes (re-issue before 29 minutes, RFC 2177) or
+    /// the task is cancelled. Returns true when new mail arrived.
+    public func idle(timeout: Duration) throws(TransportError) -> Bool {
+        guard capabilities.contains("IDLE") else {
+            throw .commandFailed(server: endpoint.serverName, command: "IDLE", response: "not supported")
+        }
+        tagCounter += 1
+        let tag = "tg\(tagCounter)"
+        try sendAll(Array("\(tag) IDLE\r\n".utf8))
+        while true {
+            let response = try readResponse()
+            if response.kind == .continuation { break }
+            if case .tagged = response.kind {
+                throw .commandFailed(server: endpoint.serverName, command: "IDLE", response: response.text)
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        var newMail = false
+        waiting: while ContinuousClock.now < deadline && !Task.isCancelled {
+            while let response = try nextBuffered() {
+                let words = response.text.uppercased().split(separator: " ")
+                if words.count >= 3, words[0] == "*", words[2] == "EXISTS" || words[2] == "RECENT" {
+                    newMail = true
+                }
+                if words.count >= 2, words[0] == "*", words[1] == "BYE" {
+                    handle = nil
+                    throw .connectionLost(server: endpoint.serverName, detail: response.text)
+                }
+            }
+            if newMail { break waiting }
+            try receiveIfReadable(waitMilliseconds: 500)
+        }
+        try sendAll(Array("DONE\r\n".utf8))
+        _ = try awaitCompletion(tag: tag, command: "IDLE")
+        return newMail
+    }
+
     /// Appends a message (used by tests, the demo and quarantine re-delivery); uses a synchronising literal.
     public func append(_ folder: String, message: [UInt8], flags: [String] = []) throws(TransportError) {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
@@ -330,6 +404,41 @@ public actor IMAPSession {
     }
 
     // MARK: - Raw I/O over libcurl
+
+    private func nextBuffered() throws(TransportError) -> IMAPResponse? {
+        do {
+            return try reader.next()
+        } catch {
+            handle = nil
+            throw .protocolViolation(server: endpoint.serverName, detail: error.description)
+        }
+    }
+
+    /// Reads whatever arrives within `waitMilliseconds`; returns quietly when nothing does.
+    private func receiveIfReadable(waitMilliseconds: Int32) throws(TransportError) {
+        guard let curl = handle else {
+            throw .connectionLost(server: endpoint.serverName, detail: "not connected")
+        }
+        var received = 0
+        var code = receiveBuffer.withUnsafeMutableBytes { buffer in
+            curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
+        }
+        if code == CURLE_AGAIN {
+            var descriptor = pollfd(fd: curl.activeSocket(), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, waitMilliseconds) > 0 else { return }
+            code = receiveBuffer.withUnsafeMutableBytes { buffer in
+                curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
+            }
+            if code == CURLE_AGAIN { return }
+        }
+        guard code == CURLE_OK, received > 0 else {
+            handle = nil
+            throw .connectionLost(
+                server: endpoint.serverName,
+                detail: code == CURLE_OK ? "the server closed the connection" : curl.message(for: code))
+        }
+        reader.append(receiveBuffer[0..<received])
+    }
 
     private func readResponse() throws(TransportError) -> IMAPResponse {
         while true {

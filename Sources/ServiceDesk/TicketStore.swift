@@ -22,15 +22,22 @@ public struct RawMail: Sendable, Equatable {
     public var messageID: String?
     public var bytes: [UInt8]
     public var receivedAt: Date
+    /// For mail too large to keep in the database: where its bytes are on disk (then `bytes` is empty).
+    public var path: String?
+    public var size: Int
 
-    public init(mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, bytes: [UInt8], receivedAt: Date)
-    {
+    public init(
+        mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, bytes: [UInt8], receivedAt: Date,
+        path: String? = nil, size: Int? = nil
+    ) {
         self.mailbox = mailbox
         self.uidValidity = uidValidity
         self.uid = uid
         self.messageID = messageID
         self.bytes = bytes
         self.receivedAt = receivedAt
+        self.path = path
+        self.size = size ?? bytes.count
     }
 }
 
@@ -101,6 +108,9 @@ public protocol TicketReading {
     func undeliverableReason(_ address: String) throws -> String?
     /// Whether the address takes part in any ticket (a known customer).
     func isParticipantAnywhere(_ address: String) throws -> Bool
+    /// One quarantined (or dropped) mail with its raw bytes or file path.
+    func quarantinedMail(id: Int64) throws -> (entry: QuarantineEntry, raw: RawMail, rawID: Int64)?
+    func oauthState(mailbox: String) throws -> OAuthState?
 }
 
 /// Write access inside one transaction: everything done through it commits together or not at all.
@@ -115,6 +125,8 @@ public protocol TicketWriting: TicketReading {
     func append(_ entry: AuditEntry) throws
     func save(_ checkpoint: MailboxCheckpoint) throws
     func quarantine(rawMailID: Int64, reason: String, at: Date) throws
+    func resolveQuarantine(id: Int64, outcome: String, at: Date) throws
+    func save(_ state: OAuthState) throws
     func markUndeliverable(_ address: String, reason: String, at: Date) throws
     func clearUndeliverable(_ address: String) throws
     func markSent(outboxID: Int64, at: Date) throws
@@ -148,5 +160,20 @@ public struct QuarantineEntry: Sendable, Equatable {
         self.uid = uid
         self.messageID = messageID
         self.size = size
+    }
+}
+
+/// The current OAuth 2 tokens of a mailbox: refresh tokens rotate, so the latest one must survive restarts.
+public struct OAuthState: Sendable, Equatable {
+    public var mailbox: String
+    public var accessToken: String
+    public var expiresAt: Date
+    public var refreshToken: String
+
+    public init(mailbox: String, accessToken: String, expiresAt: Date, refreshToken: String) {
+        self.mailbox = mailbox
+        self.accessToken = accessToken
+        self.expiresAt = expiresAt
+        self.refreshToken = refreshToken
     }
 }

@@ -87,6 +87,15 @@ public final class SQLiteTicketStore: TicketStore {
                     CREATE INDEX participant_address ON participant(address);
                     """)
         }
+        migrator.registerMigration("v4-sync") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE raw_mail ADD COLUMN path TEXT;
+                    ALTER TABLE quarantine ADD COLUMN outcome TEXT;
+                    CREATE TABLE oauth_state (mailbox TEXT PRIMARY KEY, access_token TEXT NOT NULL,
+                        expires_at REAL NOT NULL, refresh_token TEXT NOT NULL);
+                    """)
+        }
         return migrator
     }
 }
@@ -227,6 +236,35 @@ final class SQLiteTransaction: TicketWriting {
         }
     }
 
+    func quarantinedMail(id: Int64) throws -> (entry: QuarantineEntry, raw: RawMail, rawID: Int64)? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT q.id AS qid, q.reason, q.created_at AS qcreated, q.resolved_at AS qresolved, r.* FROM quarantine q
+                    JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.id = ?
+                    """, arguments: [id])
+        else { return nil }
+        let uid = UInt32(truncatingIfNeeded: row["uid"] as Int64)
+        let entry = QuarantineEntry(
+            id: row["qid"], reason: row["reason"], createdAt: Date(timeIntervalSince1970: row["qcreated"]),
+            mailbox: row["mailbox"], uid: uid, messageID: row["message_id"], size: row["size"])
+        let raw = RawMail(
+            mailbox: row["mailbox"], uidValidity: UInt32(truncatingIfNeeded: row["uid_validity"] as Int64), uid: uid,
+            messageID: row["message_id"], bytes: [UInt8](row["bytes"] as Data),
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]), path: row["path"], size: row["size"])
+        guard (row["qresolved"] as Double?) == nil else { return nil }
+        return (entry, raw, row["id"])
+    }
+
+    func oauthState(mailbox: String) throws -> OAuthState? {
+        try Row.fetchOne(db, sql: "SELECT * FROM oauth_state WHERE mailbox = ?", arguments: [mailbox]).map {
+            OAuthState(
+                mailbox: mailbox, accessToken: $0["access_token"],
+                expiresAt: Date(timeIntervalSince1970: $0["expires_at"]), refreshToken: $0["refresh_token"])
+        }
+    }
+
     func automaticMailCount(to address: String, since: Date) throws -> Int {
         try Int.fetchOne(
             db,
@@ -251,6 +289,21 @@ final class SQLiteTransaction: TicketWriting {
         try db.execute(
             sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)",
             arguments: [address.lowercased(), reason, at.timeIntervalSince1970])
+    }
+
+    func resolveQuarantine(id: Int64, outcome: String, at: Date) throws {
+        try db.execute(
+            sql: "UPDATE quarantine SET resolved_at = ?, outcome = ? WHERE id = ?",
+            arguments: [at.timeIntervalSince1970, outcome, id])
+    }
+
+    func save(_ state: OAuthState) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO oauth_state (mailbox, access_token, expires_at, refresh_token)
+                VALUES (?, ?, ?, ?)
+                """,
+            arguments: [state.mailbox, state.accessToken, state.expiresAt.timeIntervalSince1970, state.refreshToken])
     }
 
     func clearUndeliverable(_ address: String) throws {
@@ -336,12 +389,12 @@ final class SQLiteTransaction: TicketWriting {
     func insert(_ raw: RawMail) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                raw.mailbox, Int64(raw.uidValidity), Int64(raw.uid), raw.messageID, raw.bytes.count, Data(raw.bytes),
-                raw.receivedAt.timeIntervalSince1970,
+                raw.mailbox, Int64(raw.uidValidity), Int64(raw.uid), raw.messageID, raw.size, Data(raw.bytes),
+                raw.receivedAt.timeIntervalSince1970, raw.path,
             ])
         return db.lastInsertedRowID
     }

@@ -183,7 +183,60 @@ struct Mail: AsyncParsableCommand {
 
 struct Quarantine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mails that could not be put on a ticket.", subcommands: [List.self])
+        abstract: "Mails that could not be put on a ticket, or were dropped, with the reason.",
+        subcommands: [List.self, Show.self, Retry.self, Drop.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one quarantined mail and why it is there.")
+        @Argument(help: "Quarantine id from `quarantine list`.") var id: Int64
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            guard let item = try await context.store.read({ try $0.quarantinedMail(id: id) }) else {
+                fail(GatewayError.store("There is no open quarantine entry \(id)."))
+            }
+            print("Quarantine \(item.entry.id): \(item.entry.reason)")
+            print("Mailbox \(item.entry.mailbox), UID \(item.entry.uid), \(item.entry.size) bytes")
+            if let path = item.raw.path { print("Raw mail on disk: \(path)") }
+            let head =
+                item.raw.path.flatMap { FileHandle(forReadingAtPath: $0)?.readData(ofLength: 65_536) }
+                .map { [UInt8]($0) } ?? item.raw.bytes
+            print("")
+            print(InspectView(MailParser.parse(head)).summary(file: "quarantine \(id)"))
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Process a quarantined mail again.")
+        @Argument(help: "Quarantine id from `quarantine list`.") var id: Int64
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            do {
+                print("quarantine \(id): \(try await context.retryQuarantined(id: id))")
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Drop a quarantined mail for good.")
+        @Argument(help: "Quarantine id from `quarantine list`.") var id: Int64
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            do {
+                try await context.dropQuarantined(id: id)
+                print("quarantine \(id): dropped")
+            } catch {
+                fail(error)
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List quarantined mail with the reason.")

@@ -1,0 +1,158 @@
+import Foundation
+import MailTransport
+import ServiceDesk
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+@Suite("Sync engine against Dovecot")
+struct SyncEngineTests {
+    func session(_ gw: GatewayFixture, user: String? = nil) async throws -> IMAPSession {
+        let session = IMAPSession(endpoint: gw.stack.endpoint(user: user ?? gw.supportUser))
+        try await session.connect()
+        return session
+    }
+
+    @Test("a mail above the limit is streamed to disk, quarantined, its sender told, and the rest goes on")
+    func oversize() async throws {
+        let gw = try GatewayFixture(mailboxYAML: "max_message_bytes: 65536")
+        let big =
+            "From: Bob <\(gw.requester)>\r\nSubject: Scan\r\nMessage-ID: <big-\(UUID())@c.test>\r\n\r\n"
+            + String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n", count: 5000)
+        try await gw.stack.deliver(big, to: gw.supportUser)
+        try await gw.deliver("From: <other-\(gw.requester)>\nSubject: Small\nMessage-ID: <s-\(UUID())@c.test>\n\nhi\n")
+        let report = try await gw.sync()
+        #expect(report.quarantined == 1)
+        #expect(report.created.count == 1)
+        let entries = try await gw.context().store.read { try $0.quarantined() }
+        let entry = try #require(entries.first)
+        #expect(entry.reason.hasPrefix("too large: \(big.utf8.count) bytes"))
+        let stored = try await gw.context().store.read { try $0.quarantinedMail(id: entry.id) }
+        let path = try #require(stored?.raw.path)
+        #expect(FileManager.default.contents(atPath: path) == Data(big.utf8))
+        let notice = try #require(gw.stack.sentMessages(to: gw.requester).first)
+        #expect(notice.mailFrom == "")
+        #expect(notice.header("Auto-Submitted") == "auto-replied")
+
+        // An operator retries it (e.g. after raising the limit): it goes on a ticket; the quarantine entry is closed.
+        let context = try gw.context()
+        let outcome = try await context.retryQuarantined(id: entry.id)
+        guard case .created = outcome else {
+            Issue.record("retry gave \(outcome)")
+            return
+        }
+        #expect(try await context.store.read { try $0.quarantined() }.isEmpty)
+        let after = try await gw.sync()
+        #expect(after.fetched == 0)
+        #expect(after.sent == 1)
+    }
+
+    @Test(
+        "after processing, mails can be flagged or moved; neither makes anything import twice",
+        arguments: ["flag", "move"])
+    func afterProcessing(action: String) async throws {
+        let gw = try GatewayFixture(
+            mailboxYAML: "after_processing: \(action)\n    processed_flag: $Done\n    processed_folder: Processed")
+        let setup = try await session(gw)
+        try await setup.command("CREATE Processed")
+        await setup.logout()
+        for index in 0..<3 {
+            try await gw.deliver(
+                "From: <\(gw.requester)>\nSubject: M\(index)\nMessage-ID: <a\(index)-\(UUID())@c.test>\n\nx\n")
+        }
+        #expect(try await gw.sync().created.count == 3)
+        let check = try await session(gw)
+        if action == "flag" {
+            _ = try await check.select("INBOX")
+            #expect(try await check.uidSearch("KEYWORD $Done") == [1, 2, 3])
+        } else {
+            #expect(try await check.select("INBOX").exists == 0)
+            #expect(try await check.select("Processed").exists == 3)
+        }
+        await check.logout()
+        try await gw.deliver("From: <\(gw.requester)>\nSubject: M3\nMessage-ID: <a3-\(UUID())@c.test>\n\nx\n")
+        let second = try await gw.sync()
+        #expect(second.created.count == 1)
+        #expect(second.duplicates == 0)
+        #expect(try await gw.tickets().count == 4)
+    }
+
+    @Test("a UIDVALIDITY change resyncs without a single duplicate, also for mails without Message-ID")
+    func uidValidityChange() async throws {
+        let gw = try GatewayFixture(mailboxYAML: "")
+        let yaml = try String(contentsOfFile: gw.configPath, encoding: .utf8).replacingOccurrences(
+            of: "folder: INBOX", with: "folder: Support")
+        try yaml.write(toFile: gw.configPath, atomically: true, encoding: .utf8)
+        let mails = [
+            "From: <\(gw.requester)>\r\nSubject: one\r\nMessage-ID: <u1-\(UUID())@c.test>\r\n\r\nx\r\n",
+            "From: <\(gw.requester)>\r\nSubject: no id\r\n\r\nno message id here\r\n",
+        ]
+        for mail in mails { try await gw.stack.deliver(mail, to: gw.supportUser, folder: "Support") }
+        #expect(try await gw.sync().created.count == 2)
+        let admin = try await session(gw)
+        let before = try await admin.select("Support").uidValidity
+        _ = try await admin.select("INBOX")
+        try await admin.command("DELETE Support")
+        try await admin.command("CREATE Support")
+        for mail in mails { try await admin.append("Support", message: Array(mail.utf8)) }
+        try await admin.append(
+            "Support",
+            message: Array(
+                "From: <\(gw.requester)>\r\nSubject: new\r\nMessage-ID: <u3-\(UUID())@c.test>\r\n\r\ny\r\n".utf8))
+        let after = try await admin.select("Support").uidValidity
+        await admin.logout()
+        #expect(before != after)
+        let report = try await gw.sync()
+        #expect(report.duplicates == 2)
+        #expect(report.created.count == 1)
+        #expect(try await gw.tickets().count == 3)
+    }
+
+    @Test("several mailboxes keep their own checkpoints")
+    func severalMailboxes() async throws {
+        let gw = try GatewayFixture()
+        let second = gw.stack.newUser("requests")
+        let yaml = try String(contentsOfFile: gw.configPath, encoding: .utf8).replacingOccurrences(
+            of: "smtp: {",
+            with: """
+                  - name: requests
+                    address: \(second)@example.test
+                    kind: request
+                    imap: { url: "imap://127.0.0.1:\(gw.stack.imapPort)", username: \(second), password: \(gw.stack.password) }
+                smtp: {
+                """)
+        try yaml.write(toFile: gw.configPath, atomically: true, encoding: .utf8)
+        try await gw.deliver("From: <\(gw.requester)>\nSubject: Broken\nMessage-ID: <m1-\(UUID())@c.test>\n\nx\n")
+        try await gw.stack.deliver(
+            "From: <\(gw.requester)>\r\nSubject: New laptop\r\nMessage-ID: <m2-\(UUID())@c.test>\r\n\r\nx\r\n",
+            to: second)
+        let report = try await gw.sync()
+        #expect(report.created.map(\.description).sorted() == ["INC-000001", "REQ-000001"])
+        let checkpoints = try await gw.context().store.read { tx in
+            (try tx.checkpoint(mailbox: "support")?.lastUID, try tx.checkpoint(mailbox: "requests")?.lastUID)
+        }
+        #expect(checkpoints.0 == 1)
+        #expect(checkpoints.1 == 1)
+        #expect(try await gw.sync() == SyncReport())
+    }
+
+    @Test("XOAUTH2 with a bearer token logs in")
+    func xoauth2() async throws {
+        let gw = try GatewayFixture()
+        let yaml = try String(contentsOfFile: gw.configPath, encoding: .utf8).replacingOccurrences(
+            of: "password: \(gw.stack.password), folder: INBOX",
+            with: "oauth_token: \(gw.stack.password), folder: INBOX")
+        try yaml.write(toFile: gw.configPath, atomically: true, encoding: .utf8)
+        try await gw.deliver("From: <\(gw.requester)>\nSubject: token\nMessage-ID: <o-\(UUID())@c.test>\n\nx\n")
+        #expect(try await gw.sync().created.count == 1)
+    }
+
+    @Test("plan: batches stay under the byte budget and oversize mails stand alone, in UID order")
+    func plan() {
+        let plan = SyncEngine.plan(
+            [(1, 10), (2, 10), (3, 500), (4, 10), (5, 10), (6, 10)], batchBytes: 25, limit: 100)
+        #expect(plan == [.batch([1, 2]), .oversize(uid: 3, size: 500), .batch([4, 5]), .batch([6])])
+        #expect(UIDSet.format([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8")
+    }
+}
