@@ -4,6 +4,7 @@ import Gateway
 import Logging
 import MailFormat
 import ServiceDesk
+import ServiceLifecycle
 
 /// Shared options: which configuration to use and how chatty to be.
 struct CommonOptions: ParsableArguments {
@@ -43,7 +44,7 @@ struct Ticketgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticketgate",
         abstract: "Email-driven IT service management: mail in, tickets through ITIL processes, mail out.",
-        subcommands: [Sync.self, Tickets.self, Mail.self, Quarantine.self, Outbox.self])
+        subcommands: [Sync.self, Run.self, Tickets.self, Mail.self, Quarantine.self, Outbox.self])
 }
 
 struct Sync: AsyncParsableCommand {
@@ -62,6 +63,26 @@ struct Sync: AsyncParsableCommand {
                     + "\(report.sent) mails sent, \(report.sendFailures) send failures")
             for id in report.created { print("  created \(id)") }
             for id in report.appended { print("  updated \(id)") }
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as a daemon: IDLE on every mailbox, sync on new mail, send the outbox, run timers; "
+            + "stops cleanly on SIGTERM or SIGINT.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let context = try CommonOptions.context(config: options.config, verbose: true)
+        let group = ServiceGroup(
+            services: [GatewayDaemon(context: context)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: context.logger)
+        do {
+            try await group.run()
         } catch {
             fail(error)
         }

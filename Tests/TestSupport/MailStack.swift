@@ -5,6 +5,8 @@ import MailTransport
 /// `TG_TEST_*` variables. Integration tests fail with a clear message when it is missing: they never skip silently.
 public struct MailStack: Sendable {
     public struct Missing: Error, CustomStringConvertible {
+        public init() {}
+
         public var description: String {
             "The test mail stack is not running: run the tests with ./scripts/test (it starts Dovecot and an SMTP sink)."
         }
