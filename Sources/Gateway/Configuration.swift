@@ -198,6 +198,53 @@ public struct Configuration: Sendable, Decodable {
     public var trust: TrustPolicy?
     public var intake: Intake?
     public var customers: Customers?
+    /// A folder with the same layout as `templates`; any file there replaces the shipped one.
+    public var templateOverrides: String?
+    public var services: ServiceCatalog?
+    public var sla: [SLAPolicy]?
+    public var calendars: [BusinessCalendar]?
+    public var changes: ChangePolicy?
+    public var priorityMatrix: PriorityMatrix?
+    public var workflow: WorkflowSettings?
+
+    /// Process settings that are not part of the catalog.
+    public struct WorkflowSettings: Sendable, Decodable {
+        /// Resolved tickets close automatically after this many days without objection (default 7).
+        public var autoCloseDays: Int?
+        /// The SLA policy for tickets whose service names none.
+        public var defaultSLAPolicy: String?
+
+        enum CodingKeys: String, CodingKey {
+            case autoCloseDays = "auto_close_days"
+            case defaultSLAPolicy = "default_sla_policy"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case instance, store, mailboxes, smtp, agents, templates, trust, intake, customers, services, sla, calendars
+        case changes, workflow
+        case templateOverrides = "template_overrides"
+        case priorityMatrix = "priority_matrix"
+    }
+
+    /// What the pure workflow consults, built from the configuration.
+    public var workflowContext: WorkflowContext {
+        WorkflowContext(
+            catalog: services ?? ServiceCatalog(), slaPolicies: sla ?? [], calendars: calendars ?? [],
+            changes: changes ?? ChangePolicy(), priorityMatrix: priorityMatrix ?? .itil,
+            defaultSLAPolicy: workflow?.defaultSLAPolicy, autoCloseAfterDays: workflow?.autoCloseDays ?? 7,
+            reopenClosedWithinDays: nil, groups: Set(agents.flatMap { $0.groups ?? [] }),
+            agents: Set(agents.flatMap { [$0.name, $0.address] }))
+    }
+
+    /// Approvers of changes and catalog requests: they may answer by mail with `/approve` or `/reject`.
+    public func approver(for address: String) -> Approver? {
+        var all = (changes?.approvers ?? []) + (changes?.types.values.flatMap { $0.approvers ?? [] } ?? [])
+        for service in services?.services ?? [] {
+            all += service.requestTypes.flatMap(\.approvers)
+        }
+        return all.first { $0.address.lowercased() == address.lowercased() }
+    }
 
     public var trustPolicy: TrustPolicy { trust ?? TrustPolicy() }
     public var intakeRules: [IntakeRule] { intake?.rules ?? [] }
@@ -229,6 +276,9 @@ public struct Configuration: Sendable, Decodable {
         ]),
         "agents": .list(.mapping(["address": .scalar, "name": .scalar, "groups": .list(.scalar)])),
         "templates": .scalar,
+        "template_overrides": .scalar,
+        "services": .any, "sla": .any, "calendars": .any, "changes": .any, "priority_matrix": .any,
+        "workflow": .mapping(["auto_close_days": .scalar, "default_sla_policy": .scalar]),
         "trust": .mapping(["authserv_id": .scalar, "internal_mta": .scalar]),
         "customers": .mapping(["domains": .list(.scalar), "addresses": .list(.scalar)]),
         "intake": .mapping([
@@ -259,6 +309,7 @@ public struct Configuration: Sendable, Decodable {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         configuration.store.sqlite = resolve(configuration.store.sqlite, against: base)
         configuration.templates = resolve(configuration.templates, against: base)
+        configuration.templateOverrides = configuration.templateOverrides.map { resolve($0, against: base) }
         return configuration
     }
 
@@ -423,6 +474,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// The shape of allowed keys, checked on the YAML tree before decoding so a misspelt key is never ignored.
 indirect enum ConfigSchema: Sendable {
     case scalar
+    case any
     case scalarOrList
     case secret
     case mapping([String: ConfigSchema])
@@ -435,6 +487,8 @@ indirect enum ConfigSchema: Sendable {
 
     func check(_ node: Node, keyPath: String) -> Problem? {
         switch self {
+        case .any:
+            return nil
         case .scalar:
             if node.scalar == nil { return Problem(keyPath: keyPath, message: "must be a single value") }
         case .scalarOrList:

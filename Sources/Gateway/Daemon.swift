@@ -99,6 +99,7 @@ struct Worker {
         }
         var report = SyncReport()
         try await engine.sync(mailbox, session: session, report: &report)
+        try await engine.runTimers(report: &report)
         try await OutboxSender(
             configuration: context.configuration, store: context.store, logger: context.logger, clock: { Date() }
         ).drain(report: &report)

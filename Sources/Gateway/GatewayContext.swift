@@ -19,7 +19,9 @@ public struct GatewayContext: Sendable {
             throw .configuration(error)
         }
         do {
-            templates = try TemplateSet(directory: configuration.templates, defaultLocale: "en")
+            templates = try TemplateSet(
+                directory: configuration.templates, overrides: configuration.templateOverrides,
+                defaultLocale: configuration.instance.language ?? "en")
         } catch {
             throw .template(error)
         }

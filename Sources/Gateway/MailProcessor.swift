@@ -87,8 +87,9 @@ public struct MailProcessor: Sendable {
         if try tx.hasInboundArticle(messageID: messageID) {
             return .duplicate(try tx.ticketID(forMessageID: messageID))
         }
-        let context = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
-        let decision = Intake.decide(context.input)
+        let gathered = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
+        let intake = gathered.input
+        let decision = Intake.decide(intake)
 
         switch decision.route {
         case .ignore:
@@ -102,7 +103,7 @@ public struct MailProcessor: Sendable {
 
         case .bounce(let ticketID):
             return try handleBounce(
-                message, report: context.report, ticketID: ticketID, rawID: rawID, messageID: messageID,
+                message, report: gathered.report, ticketID: ticketID, rawID: rawID, messageID: messageID,
                 reason: decision.reason, now: now, tx: tx)
 
         case .existing(let id, let automatic):
@@ -122,27 +123,54 @@ public struct MailProcessor: Sendable {
                     action: "threaded: \(decision.reason)"))
             try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
             if automatic { return .appended(id, reason: decision.reason) }
-            let event: TicketEvent
-            if decision.trustedAgent, let agent = context.agent {
-                let relay = message.replyText.isEmpty ? message.text : message.replyText
-                event = .agentReplied(agent: agent.name, messageID: messageID, relayText: relay)
+            let context = configuration.workflowContext
+            let transition: Transition
+            if decision.trustedAgent, let agentName = intake.agentName {
+                let text = message.replyText.isEmpty ? message.text : message.replyText
+                let result = Workflow.handleAgentMail(
+                    ticket, from: Principal(name: agentName, address: sender.address, isAuthenticated: true),
+                    messageID: messageID, text: text, now: now, context: context)
+                transition = result.transition
+                if result.parsed?.isInternal == true {
+                    try tx.append(
+                        AuditEntry(
+                            ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
+                            action: "internal note (not relayed)"))
+                }
             } else {
-                event = .customerReplied(from: sender, messageID: messageID)
+                transition = try Workflow.decide(
+                    ticket, .customerReplied(from: sender, messageID: messageID), now: now, context: context)
             }
-            let transition = try Workflow.decide(ticket, event, now: now)
             ticket = transition.ticket
             try tx.update(ticket)
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: ticket, trigger: message, now: now, tx: tx)
             return .appended(id, reason: decision.reason)
 
-        case .new(let classification, let linkedTo):
+        case .new(var classification, let linkedTo):
+            let firstLine = message.text.split(whereSeparator: \.isNewline).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            var changeType: ChangeType?
+            if decision.trustedAgent, let firstLine, firstLine == "/change" || firstLine.hasPrefix("/change ") {
+                classification.kind = .change
+                changeType =
+                    ChangeType(rawValue: firstLine.dropFirst("/change".count).trimmingCharacters(in: .whitespaces))
+                    ?? .normal
+            }
             let id = try tx.nextTicketID(kind: classification.kind)
             let subject = Threading.baseSubject(message.subject)
-            let ticket = Ticket(
+            let context = configuration.workflowContext
+            var ticket = Ticket(
                 id: id, subject: subject.isEmpty ? "(no subject)" : subject, requester: sender,
-                priority: PriorityRule.priority(impact: classification.impact, urgency: classification.urgency),
                 mailbox: origin.mailbox, createdAt: now)
+            ticket.impact = classification.impact.flatMap { Impact(rawValue: $0.rawValue) }
+            ticket.urgency = classification.urgency.flatMap { Urgency(rawValue: $0.rawValue) }
+            ticket.priority = context.priorityMatrix.priority(
+                impact: ticket.impact ?? .medium, urgency: ticket.urgency ?? .medium)
+            ticket.service = classification.service
+            ticket.assignmentGroup = classification.group
+            ticket.changeType = changeType
             try tx.insert(ticket)
             try tx.insert(
                 article(message, ticket: id, author: .requester, sender: sender, messageID: messageID, now: now),
@@ -178,7 +206,9 @@ public struct MailProcessor: Sendable {
                 }
             }
             try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
-            let transition = try Workflow.decide(ticket, .mailReceived(from: sender, messageID: messageID), now: now)
+            let transition = try Workflow.decide(
+                ticket, .mailReceived(from: sender, messageID: messageID), now: now, context: context)
+            try tx.update(transition.ticket)
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: transition.ticket, trigger: message, now: now, tx: tx)
             return .created(id, reason: decision.reason)
@@ -289,21 +319,29 @@ public struct MailProcessor: Sendable {
                 AuditEntry(
                     ticketID: ticketID, at: now, actor: "ticketgate", viaMessageID: messageID,
                     action: "recipient undeliverable", newValue: "\(failure.address) (\(failure.status ?? "5.0.0"))"))
+            if let ticket = try tx.ticket(ticketID) {
+                try notifyDeliveryFailure(
+                    ticket: ticket, recipient: failure.address, code: Int(failure.status?.prefix(1) ?? "5") ?? 5,
+                    detail: "\(failure.status ?? "") \(failure.diagnostic ?? "")", failedSubject: message.subject,
+                    now: now, tx: tx)
+            }
         }
         return .appended(ticketID, reason: reason)
     }
 
     /// Tells a sender that their mail was refused (never to automatic senders, rate-limited like every automatic mail).
-    func sendRejection(to sender: MailAddress, message: MailMessage, reason: String, now: Date, tx: any TicketWriting)
-        throws
-    {
+    func sendRejection(
+        to sender: MailAddress, message: MailMessage, reason: String,
+        rejection: RejectedMailView.Reason = .senderNotAllowed,
+        now: Date, tx: any TicketWriting
+    ) throws {
         guard try automaticMailAllowed(to: sender.address, now: now, tx: tx) else { return }
         let mailbox = configuration.mailboxes[0]
-        let values: [String: Any] = [
-            "instance_name": configuration.instance.name, "subject": message.subject, "reason": reason,
-            "requester_name": sender.name ?? sender.address,
-        ]
-        let rendered = try templates.render("rejected_mail", locale: locale(for: message), values: values)
+        let view = RejectedMailView(
+            senderName: sender.name, originalSubject: message.subject, reason: rejection,
+            sizeLimit: rejection == .oversize ? "\(mailbox.messageLimit / 1_048_576) MB" : nil,
+            supportAddress: mailbox.address, instanceName: configuration.instance.name)
+        let rendered = try templates.render(view, locale: locale(for: message))
         let messageID = MessageID.generate(
             localPart: "tg.reject.\(UInt64.random(in: 0...UInt64.max))", domain: configuration.instance.domain)
         let mail = OutgoingMail(
@@ -317,9 +355,9 @@ public struct MailProcessor: Sendable {
                 recipients: [sender.address], raw: MailComposer.compose(mail), nextAttemptAt: now, createdAt: now))
     }
 
-    func automaticHeaders() -> [HeaderField] {
+    func automaticHeaders(generated: Bool = false) -> [HeaderField] {
         [
-            HeaderField(name: "Auto-Submitted", rawValue: "auto-replied"),
+            HeaderField(name: "Auto-Submitted", rawValue: generated ? "auto-generated" : "auto-replied"),
             HeaderField(name: "X-Auto-Response-Suppress", rawValue: "All"),
             HeaderField(
                 name: "X-Ticketgate-Loop",
@@ -331,12 +369,19 @@ public struct MailProcessor: Sendable {
     /// The loop brake: no automatic mail to an address that bounced, nor more than the hourly limit.
     func automaticMailAllowed(to address: String, now: Date, tx: any TicketWriting) throws -> Bool {
         if try tx.undeliverableReason(address) != nil { return false }
+        // Our own agents cannot be an autoresponder loop: their notifications are never rate-limited.
+        if configuration.agent(for: address) != nil { return true }
         let recent = try tx.automaticMailCount(to: address, since: now.addingTimeInterval(-3600))
         return recent < configuration.autoReplyLimitPerHour
     }
 
+    /// The requester's language: Content-Language / Accept-Language of their mail, else a light detection from the
+    /// text, else the instance default; only languages with templates.
     func locale(for message: MailMessage) -> String {
-        configuration.instance.language ?? "en"
+        LanguageChooser.choose(
+            recorded: nil, contentLanguage: message.header("Content-Language"),
+            acceptLanguage: message.header("Accept-Language"), text: message.text, available: templates.locales,
+            fallback: configuration.instance.language ?? "en")
     }
 
     func quarantine(_ rawID: Int64, _ reason: String, tx: any TicketWriting, now: Date) throws -> MailOutcome {
@@ -411,117 +456,10 @@ public struct MailProcessor: Sendable {
         "no-message-id.\(HMAC.hex(SHA256.digest(raw)).prefix(32))@\(configuration.instance.domain)"
     }
 
-    // MARK: effects → outbox
-
-    func carryOut(_ effects: [Effect], ticket: Ticket, trigger: MailMessage, now: Date, tx: any TicketWriting) throws {
-        for effect in effects {
-            switch effect {
-            case .sendAcknowledgement(let to):
-                try enqueue(
-                    template: "acknowledgement", purpose: "acknowledgement", ticket: ticket, to: to,
-                    fromName: configuration.instance.name, trigger: trigger, automatic: true,
-                    values: ["requester_name": to.name ?? to.address], authorRole: .system, now: now, tx: tx)
-            case .relayAgentReply(let agentName, let text, let to):
-                try enqueue(
-                    template: "agent_reply", purpose: "agent_reply", ticket: ticket, to: to,
-                    fromName: "\(agentName) (\(configuration.instance.name))", trigger: trigger, automatic: false,
-                    values: ["reply_text": text, "agent_name": agentName], authorRole: .agent, now: now, tx: tx)
-            }
-        }
-    }
-
-    func enqueue(
-        template: String, purpose: String, ticket: Ticket, to: MailAddress, fromName: String, trigger: MailMessage,
-        automatic: Bool, values extra: [String: Any], authorRole: AuthorRole, now: Date, tx: any TicketWriting
-    ) throws {
-        if let reason = try tx.undeliverableReason(to.address) {
-            try tx.append(
-                AuditEntry(
-                    ticketID: ticket.id, at: now, actor: "ticketgate", viaMessageID: nil,
-                    action: "not sent (\(purpose)): \(to.address) is undeliverable (\(reason))"))
-            return
-        }
-        if automatic, try !automaticMailAllowed(to: to.address, now: now, tx: tx) {
-            try tx.append(
-                AuditEntry(
-                    ticketID: ticket.id, at: now, actor: "ticketgate", viaMessageID: nil,
-                    action: "automatic \(purpose) to \(to.address) suppressed: "
-                        + "\(configuration.autoReplyLimitPerHour) automatic mails in the last hour"))
-            return
-        }
-        let mailbox = configuration.mailboxes.first { $0.name == ticket.mailbox } ?? configuration.mailboxes[0]
-        let secret = configuration.instance.secret.value
-        var values: [String: Any] = [
-            "ticket_id": ticket.id.description, "subject": ticket.subject, "priority": ticket.priority.description,
-            "kind_label": ticket.kind == .incident ? "incident" : "service request",
-            "is_request": ticket.kind == .serviceRequest,
-            "instance_name": configuration.instance.name, "requester_name": ticket.requester.name ?? "",
-            "ticket_ref": TicketReference.make(ticket.id, secret: secret),
-        ]
-        for (key, value) in extra { values[key] = value }
-        let rendered = try templates.render(template, locale: locale(for: trigger), values: values)
-        let messageID = OutboundMessageID.make(
-            ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)
-        let thread = try conversation(of: ticket.id, tx: tx)
-        // Chain to what the recipient has seen: their own mail for an acknowledgement, else the latest mail of the
-        // conversation they took part in (an agent's mail to us is never shown to them).
-        let parent = authorRole == .system ? (trigger.messageID ?? thread.last) : thread.last
-        var references = thread
-        if let parent, !references.contains(parent) { references.append(parent) }
-        if references.count > 10 { references = [references[0]] + references.suffix(9) }
-        var headers = [HeaderField(name: "X-Ticketgate-Ticket", rawValue: ticket.id.description)]
-        if automatic {
-            headers += automaticHeaders()
-        } else {
-            headers.append(
-                HeaderField(
-                    name: "X-Ticketgate-Loop",
-                    rawValue: LoopMarker.make(domain: configuration.instance.domain, secret: secret)))
-        }
-        let from = MailAddress(name: fromName, address: mailbox.address)
-        let mail = OutgoingMail(
-            from: from, to: [to], replyTo: [MailAddress(name: configuration.instance.name, address: mailbox.address)],
-            subject: rendered.subject, messageID: messageID, inReplyTo: parent, references: references, date: now,
-            extraHeaders: headers, text: rendered.text, html: rendered.html)
-        let bytes = MailComposer.compose(mail)
-        try tx.enqueue(
-            OutboxItem(
-                ticketID: ticket.id, purpose: purpose, messageID: messageID,
-                mailFrom: automatic ? "" : mailbox.address, recipients: [to.address], raw: bytes, nextAttemptAt: now,
-                createdAt: now))
-        try tx.insert(
-            Article(
-                ticketID: ticket.id, direction: .outbound, author: authorRole, from: from, to: [to],
-                subject: rendered.subject, messageID: messageID, text: rendered.text, createdAt: now),
-            rawMailID: nil)
-    }
-
     /// Message-IDs the requester has seen, oldest first: what References should chain.
     func conversation(of id: TicketID, tx: any TicketReading) throws -> [String] {
         try tx.articles(of: id).filter {
             $0.direction == .outbound || (!$0.isInternal && $0.author == .requester)
         }.map(\.messageID)
-    }
-}
-
-/// Priority from impact × urgency (ITIL matrix); P3 when neither is known.
-enum PriorityRule {
-    static func priority(impact: Level?, urgency: Level?) -> Priority {
-        let score = (impact.map(weight) ?? 1) + (urgency.map(weight) ?? 1)
-        switch score {
-        case 4: return .p1
-        case 3: return .p2
-        case 2: return .p3
-        case 1: return .p4
-        default: return .p5
-        }
-    }
-
-    static func weight(_ level: Level) -> Int {
-        switch level {
-        case .high: return 2
-        case .medium: return 1
-        case .low: return 0
-        }
     }
 }

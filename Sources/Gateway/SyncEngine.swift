@@ -14,6 +14,7 @@ public struct SyncReport: Sendable, Equatable {
     public var quarantined = 0
     public var sent = 0
     public var sendFailures = 0
+    public var timerUpdates = 0
 
     public init() {}
 }
@@ -41,9 +42,29 @@ public struct SyncEngine: Sendable {
         for mailbox in configuration.mailboxes {
             try await sync(mailbox, report: &report)
         }
+        try await runTimers(report: &report)
         try await OutboxSender(configuration: configuration, store: store, logger: logger, clock: clock)
             .drain(report: &report)
         return report
+    }
+
+    /// SLA escalations and auto-close, evaluated on every run; a second run with nothing due changes nothing.
+    public func runTimers(report: inout SyncReport) async throws {
+        let context = configuration.workflowContext
+        let states: [TicketState] =
+            context.slaPolicies.isEmpty
+            ? TicketState.allCases.filter(\.isResolved)
+            : TicketState.allCases.filter { !$0.isFinished }
+        let processor = self.processor
+        let now = clock()
+        let changed = try await store.write { tx -> Int in
+            var changed = 0
+            for ticket in try tx.tickets(inStates: states) where try processor.tick(ticket, now: now, tx: tx) {
+                changed += 1
+            }
+            return changed
+        }
+        report.timerUpdates += changed
     }
 
     func endpoint(for mailbox: Configuration.Mailbox, token: String?) -> IMAPEndpoint {

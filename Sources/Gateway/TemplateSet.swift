@@ -8,45 +8,56 @@ public struct RenderedMail: Sendable, Equatable {
     public var html: String?
 }
 
-/// Why a template could not be used; names the file so an admin can fix it.
+/// Why a template could not be used; names the file (and the position, for parse errors) so an admin can fix it.
 public struct TemplateError: Error, Sendable, CustomStringConvertible {
     public var file: String
     public var message: String
+    public var line: Int? = nil
+    public var column: Int? = nil
 
-    public var description: String { "Template \(file): \(message)." }
+    public var description: String {
+        guard let line, let column else { return "Template \(file): \(message)." }
+        return "Template \(file):\(line):\(column): \(message)."
+    }
 }
 
 /// Mustache templates per locale (`templates/<locale>/<name>.subject|text|html.mustache`); plain text is the source
-/// of truth and subject/text render without HTML escaping. Missing locales fall back to `en`.
+/// of truth and subject/text render without HTML escaping. An optional overrides folder with the same layout replaces
+/// single files (and single labels of `labels.yaml`); missing locales fall back to the default locale per part.
 public struct TemplateSet: Sendable {
     private var templates: [String: MustacheTemplate] = [:]
+    private var labels: [String: TemplateLabels] = [:]
     public let directory: String
+    public let overrides: String?
     public let defaultLocale: String
 
     public init(directory: String, defaultLocale: String = "en") throws(TemplateError) {
+        try self.init(directory: directory, overrides: nil, defaultLocale: defaultLocale)
+    }
+
+    /// Loads the shipped `directory`; each file present in `overrides` (same layout) replaces the shipped one.
+    public init(directory: String, overrides: String?, defaultLocale: String = "en") throws(TemplateError) {
         self.directory = directory
+        self.overrides = overrides
         self.defaultLocale = defaultLocale
-        let fileManager = FileManager.default
-        guard let locales = try? fileManager.contentsOfDirectory(atPath: directory) else {
-            throw TemplateError(file: directory, message: "the template directory cannot be read")
+        let index = try TemplateFileIndex(directory: directory, overrides: overrides)
+        for (key, file) in index.templates {
+            switch TemplateSource.parse(file: file) {
+            case .success(let template): templates[key] = template
+            case .failure(let problem):
+                throw TemplateError(
+                    file: problem.file, message: problem.message, line: problem.line, column: problem.column)
+            }
         }
-        for locale in locales.sorted() {
-            let folder = "\(directory)/\(locale)"
-            guard let files = try? fileManager.contentsOfDirectory(atPath: folder) else { continue }
-            for file in files.sorted() where file.hasSuffix(".mustache") {
-                let path = "\(folder)/\(file)"
-                guard let data = fileManager.contents(atPath: path) else {
-                    throw TemplateError(file: path, message: "cannot be read")
-                }
-                var source = String(decoding: data, as: UTF8.self)
-                let key = "\(locale)/\(file.dropLast(".mustache".count))"
-                if !key.hasSuffix(".html") { source = "{{% CONTENT_TYPE: TEXT}}" + source }
-                do {
-                    templates[key] = try MustacheTemplate(string: source)
-                } catch {
-                    throw TemplateError(file: path, message: "does not parse: \(error)")
+        for (locale, files) in index.labels {
+            var merged = TemplateLabels()
+            for file in files {
+                switch TemplateLabels.load(file: file) {
+                case .success(let loaded): merged.merge(loaded)
+                case .failure(let problem): throw TemplateError(file: problem.file, message: problem.message)
                 }
             }
+            labels[locale] = merged
         }
         guard !templates.isEmpty else {
             throw TemplateError(file: directory, message: "contains no templates (expected <locale>/<name>.*.mustache)")
@@ -63,6 +74,28 @@ public struct TemplateSet: Sendable {
 
     public var locales: Set<String> {
         Set(templates.keys.compactMap { $0.split(separator: "/").first.map(String.init) })
+    }
+
+    /// The word a locale uses for a code (`label("state", "in_progress", locale: "de")` is "in Bearbeitung"), from
+    /// `<locale>/labels.yaml`, else the default locale's, else nil.
+    public func label(_ category: String, _ code: String, locale: String) -> String? {
+        labels[locale]?.word(category, code) ?? labels[defaultLocale]?.word(category, code)
+    }
+
+    /// Renders a view model in `locale`; its labelled fields also get a `<field>_label` in the locale's words.
+    public func render(_ view: some TemplateViewModel, locale: String) throws(TemplateError) -> RenderedMail {
+        try render(type(of: view).templateName, locale: locale, values: values(of: view, locale: locale))
+    }
+
+    /// The values a view model renders with in `locale`: its own plus the labels of its labelled fields.
+    func values<View: TemplateViewModel>(of view: View, locale: String) -> [String: Any] {
+        var values = view.values
+        for (field, category) in View.labelledFields {
+            guard let code = values[field] as? String else { continue }
+            values["\(field)_label"] =
+                label(category, code, locale: locale) ?? code.replacingOccurrences(of: "_", with: " ")
+        }
+        return values
     }
 
     /// Renders `name` in `locale`, falling back to the default locale per part.

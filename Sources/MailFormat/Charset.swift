@@ -116,7 +116,23 @@ enum Charset {
     }
 
     static func isASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
-        for b in bytes where b >= 0x80 { return false }
+        bytes.withUnsafeBufferPointer { isASCII($0) }
+    }
+
+    /// Eight bytes at a time.
+    static func isASCII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = p.baseAddress else { return true }
+        let n = p.count
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= n {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            if p[i] >= 0x80 { return false }
+            i += 1
+        }
         return true
     }
 

@@ -30,35 +30,49 @@ public struct DeliveryReport: Sendable, Equatable {
     }
 
     public var kind: Kind
+    /// True when the report was read from a human-readable bounce text (qmail, Exim, Exchange, Gmail …) rather
+    /// than from RFC 3464 / RFC 8098 fields, so addresses and codes are best-effort.
+    public var isFromText = false
     /// Message-ID (without brackets) of the mail this report is about.
     public var originalMessageID: String?
     public var recipients: [Recipient]
     /// For MDNs: the disposition (`displayed`, `deleted` …).
     public var disposition: String?
 
-    /// Reads the report parts of a parsed message; nil when it is not a DSN or MDN.
+    /// Reads the report parts of a parsed message, or failing that a plain-text bounce from a mailer daemon; nil
+    /// when it is neither a DSN, an MDN nor a recognisable bounce.
     public static func parse(_ message: MailMessage) -> DeliveryReport? {
+        if let report = parseFields(message), !report.recipients.isEmpty || report.kind == .dispositionNotification {
+            return report
+        }
+        return parseText(message) ?? parseFields(message)
+    }
+
+    static func parseFields(_ message: MailMessage) -> DeliveryReport? {
         let parts = message.parts.allParts
         if let status = parts.first(where: {
             $0.contentType == "message/delivery-status" || $0.contentType == "message/global-delivery-status"
         }) {
             let groups = fieldGroups(status.body)
             var recipients: [Recipient] = []
-            for group in groups.dropFirst() {
+            // per-recipient groups follow the per-message group; some MTAs put the only recipient in the first
+            for group in groups {
                 guard let address = value(group, "final-recipient") ?? value(group, "original-recipient") else {
                     continue
                 }
+                let diagnostic = value(group, "diagnostic-code").map { stripType($0) }
+                var code = value(group, "status").map(statusCode) ?? ""
+                // the remote server's own enhanced code is more specific than a reporting MTA's generic one
+                if let specific = diagnostic.flatMap(enhancedStatusCode),
+                    code.isEmpty || isGeneric(code) || specific.first == code.first
+                {
+                    code = specific
+                }
+                if code.isEmpty, let diagnostic { code = inferredStatus(diagnostic, action: value(group, "action")) }
                 recipients.append(
                     Recipient(
-                        address: addressValue(address), status: value(group, "status").map(statusCode),
-                        action: value(group, "action")?.lowercased(),
-                        diagnostic: value(group, "diagnostic-code").map { stripType($0) }))
-            }
-            if recipients.isEmpty, let first = groups.first, let address = value(first, "final-recipient") {
-                recipients.append(
-                    Recipient(
-                        address: addressValue(address), status: value(first, "status").map(statusCode),
-                        action: value(first, "action")?.lowercased()))
+                        address: addressValue(address), status: code.isEmpty ? nil : code,
+                        action: value(group, "action")?.lowercased(), diagnostic: diagnostic))
             }
             return DeliveryReport(
                 kind: .deliveryStatus, originalMessageID: originalMessageID(parts), recipients: recipients,

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Body selection: which decoded leaves become `text`/`html` and which become attachments.
 extension MIMEWalker {
     private func isAttachmentLike(_ leaf: Leaf) -> Bool {
@@ -6,39 +8,53 @@ extension MIMEWalker {
 
     /// Decodes a text leaf to a String with `\n` line ends.
     mutating func decodeText(_ leaf: Leaf) -> String {
-        var out: String
-        if leaf.part.charset.map({ Charset.kind(of: $0).isASCIICompatible }) ?? true {
-            let bytes = Self.normalizeLineEnds(leaf.data)
-            out = Charset.decode(bytes[...], charset: leaf.part.charset, diagnostics: &diagnostics)
-        } else {
-            let text = Charset.decode(leaf.data[...], charset: leaf.part.charset, diagnostics: &diagnostics)
-            out = Self.normalizeLineEnds(text)
-        }
+        var out = Self.decodeText(leaf.data, charset: leaf.part.charset, diagnostics: &diagnostics)
         if leaf.part.contentType == "text/plain", leaf.parameters["format"]?.asciiLowercased() == "flowed" {
             out = Self.unflow(out, delsp: leaf.parameters["delsp"]?.asciiLowercased() == "yes")
         }
         return out
     }
 
+    /// Charset-decodes `data` and normalises line ends to `\n`.
+    static func decodeText(_ data: [UInt8], charset: String?, diagnostics: inout [String]) -> String {
+        if charset.map({ Charset.kind(of: $0).isASCIICompatible }) ?? true {
+            let bytes = normalizeLineEnds(data)
+            return Charset.decode(bytes[...], charset: charset, diagnostics: &diagnostics)
+        }
+        let text = Charset.decode(data[...], charset: charset, diagnostics: &diagnostics)
+        return normalizeLineEnds(text)
+    }
+
     /// CRLF and bare CR to LF, on bytes of an ASCII-compatible charset.
     static func normalizeLineEnds(_ u: [UInt8]) -> [UInt8] {
-        guard let firstCR = u.firstIndex(of: 13) else { return u }
-        var out: [UInt8] = []
-        out.reserveCapacity(u.count)
-        out.append(contentsOf: u[..<firstCR])
-        var i = firstCR
-        u.withUnsafeBufferPointer { p in
-            while i < p.count {
-                if p[i] == 13 {
-                    out.append(10)
-                    if i + 1 < p.count && p[i + 1] == 10 { i += 1 }
-                } else {
-                    out.append(p[i])
+        u.withUnsafeBufferPointer { p -> [UInt8] in
+            guard let base = p.baseAddress, var cr = memchr(base, 13, p.count) else { return u }
+            // copy the runs between CRs in bulk; each CR (or CRLF) becomes one LF
+            return [UInt8](unsafeUninitializedCapacity: p.count) { dst, count in
+                var o = 0
+                var i = 0
+                while true {
+                    let at = UnsafeRawPointer(cr).assumingMemoryBound(to: UInt8.self) - base
+                    let run = at - i
+                    if run > 0 {
+                        (dst.baseAddress! + o).update(from: base + i, count: run)
+                        o += run
+                    }
+                    dst[o] = 10
+                    o += 1
+                    i = at + 1
+                    if i < p.count && p[i] == 10 { i += 1 }
+                    guard i < p.count, let next = memchr(base + i, 13, p.count - i) else { break }
+                    cr = next
                 }
-                i += 1
+                let rest = p.count - i
+                if rest > 0 {
+                    (dst.baseAddress! + o).update(from: base + i, count: rest)
+                    o += rest
+                }
+                count = o
             }
         }
-        return out
     }
 
     static func normalizeLineEnds(_ s: String) -> String {
@@ -114,6 +130,8 @@ extension MIMEWalker {
         if let htmlIndex { message.html = decodeText(leaves[htmlIndex]) }
         let chosenGroups = Set([textIndex, htmlIndex].compactMap { $0 }.compactMap { leaves[$0].alternative?.group })
         var extraTexts: [String] = []
+        var tnefBodies: [String] = []
+        var tnefHTML: String?
         for (i, leaf) in leaves.enumerated() where !leaf.insideMessage {
             if i == textIndex || i == htmlIndex { continue }
             let type = leaf.part.contentType
@@ -128,6 +146,16 @@ extension MIMEWalker {
             {
                 continue  // text/enriched etc. as an alternative of the chosen body
             }
+            if leaf.dataComplete, Self.isTNEF(leaf), let content = TNEF.decode(leaf.data) {
+                // winmail.dat: its files become the attachments, its body fills in for a missing one
+                message.attachments.append(contentsOf: content.attachments)
+                let body = content.bodyText
+                if !body.isEmpty { tnefBodies.append(body) }
+                if tnefHTML == nil { tnefHTML = content.html ?? content.rtf.flatMap(TNEF.rtfEncapsulatedHTML) }
+                diagnostics.append(
+                    "TNEF \(leaf.part.filename ?? "winmail.dat") unpacked: \(content.attachments.count) attachment(s)")
+                continue
+            }
             message.attachments.append(attachment(for: leaf))
         }
         if !extraTexts.isEmpty {
@@ -139,7 +167,18 @@ extension MIMEWalker {
                 ? String(decoding: html.utf8.prefix(options.maxHTMLBytesForText), as: UTF8.self) : html
             text = HTMLText.convert(limited)
         }
+        if text.trimmingBlanks().isEmpty, let body = tnefBodies.first {
+            text = body
+            if message.html == nil { message.html = tnefHTML }
+        }
         message.text = text
+    }
+
+    private static func isTNEF(_ leaf: Leaf) -> Bool {
+        let type = leaf.part.contentType
+        if type == "application/ms-tnef" || type == "application/vnd.ms-tnef" { return true }
+        if let name = leaf.part.filename, name.asciiLowercased() == "winmail.dat" { return TNEF.isTNEF(leaf.data) }
+        return false
     }
 
     private func attachment(for leaf: Leaf) -> Attachment {
@@ -149,9 +188,20 @@ extension MIMEWalker {
             filename = (base.isEmpty ? "message" : String(base.prefix(100))) + ".eml"
         }
         let inline = leaf.part.disposition == "inline" || (leaf.part.disposition == nil && leaf.part.contentID != nil)
-        return Attachment(
-            filename: filename, contentType: leaf.part.contentType, size: leaf.part.size,
-            sha256: leaf.dataComplete ? SHA256.hex(leaf.data) : "", inline: inline, contentID: leaf.part.contentID,
-            data: leaf.data)
+        var attachment = Attachment(
+            filename: filename, contentType: leaf.part.contentType, size: leaf.part.size, inline: inline,
+            contentID: leaf.part.contentID, data: leaf.data)
+        if !leaf.dataComplete { attachment.sha256 = "" }
+        return attachment
+    }
+}
+
+extension MIMEPart {
+    /// The body of a `text/*` leaf decoded from its charset to a String with `\n` line ends (format=flowed is not
+    /// undone here); nil for other parts. Lets callers read every text part, not only the chosen body.
+    public var decodedText: String? {
+        guard contentType.hasPrefix("text/") else { return nil }
+        var diagnostics: [String] = []
+        return MIMEWalker.decodeText(body, charset: charset, diagnostics: &diagnostics)
     }
 }

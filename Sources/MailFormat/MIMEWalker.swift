@@ -1,3 +1,5 @@
+import Glibc
+
 /// Walks the MIME structure of a message within the limits of `ParseOptions`, decoding leaves and remembering
 /// enough context (alternative groups, attached messages) to choose the body parts afterwards.
 struct MIMEWalker {
@@ -187,30 +189,33 @@ struct MIMEWalker {
         var partStart = -1
         var p = start
         let blen = boundary.count
-        let first = boundary[0]
+        guard let base = b.baseAddress else { return ([], false) }
         while p < end {
-            if b[p] == UInt8(ascii: "-"), p + 2 + blen <= end, b[p + 1] == UInt8(ascii: "-"), b[p + 2] == first,
-                matches(b, p + 2, boundary)
-            {
-                let after = p + 2 + blen
-                let isClose = after + 1 < end && b[after] == UInt8(ascii: "-") && b[after + 1] == UInt8(ascii: "-")
-                let next = after < end ? b[after] : 10
-                if isClose || next.isBlankOrEOL {
-                    var contentEnd = p
-                    if contentEnd > start, b[contentEnd - 1] == 10 { contentEnd -= 1 }
-                    if contentEnd > start, b[contentEnd - 1] == 13 { contentEnd -= 1 }
-                    if partStart >= 0 { parts.append((partStart, max(partStart, contentEnd))) }
-                    let le = MailParser.lineEnd(b, after, end)
-                    let nextLine = MailParser.skipEOL(b, le, end)
-                    if isClose { return (parts, true) }
-                    partStart = nextLine
-                    p = nextLine
-                    continue
-                }
+            // memchr finds the next "-"; a delimiter is "--boundary" at the start of a line
+            guard let hit = memchr(base + p, Int32(UInt8(ascii: "-")), end - p) else { break }
+            let q = UnsafeRawPointer(hit).assumingMemoryBound(to: UInt8.self) - base
+            guard q + 2 + blen <= end, q == start || b[q - 1].isEOL, b[q + 1] == UInt8(ascii: "-"),
+                matches(b, q + 2, boundary)
+            else {
+                p = q + 1
+                continue
             }
-            let le = MailParser.lineEnd(b, p, end)
-            if le >= end { break }
-            p = MailParser.skipEOL(b, le, end)
+            let after = q + 2 + blen
+            let isClose = after + 1 < end && b[after] == UInt8(ascii: "-") && b[after + 1] == UInt8(ascii: "-")
+            let next = after < end ? b[after] : 10
+            guard isClose || next.isBlankOrEOL else {
+                p = q + 1
+                continue
+            }
+            var contentEnd = q
+            if contentEnd > start, b[contentEnd - 1] == 10 { contentEnd -= 1 }
+            if contentEnd > start, b[contentEnd - 1] == 13 { contentEnd -= 1 }
+            if partStart >= 0 { parts.append((partStart, max(partStart, contentEnd))) }
+            if isClose { return (parts, true) }
+            let le = MailParser.lineEnd(b, after, end)
+            let nextLine = MailParser.skipEOL(b, le, end)
+            partStart = nextLine
+            p = nextLine
         }
         if partStart >= 0 { parts.append((partStart, end)) }
         return (parts, false)

@@ -35,8 +35,12 @@ public struct MailMessage: Sendable {
     /// from the headers and subject on access (see `AutoReply.signals`).
     public var autoSubmitted: Bool { AutoReply.isAutoSubmitted(self) }
     /// The new text of a reply without quoted history and signature (the trimmed `text` when nothing was
-    /// recognised); computed from `text` on access, so parsing does not pay for it.
-    public var replyText: String { ReplyText.strip(text) }
+    /// recognised); computed from `text` (and the HTML's quote markers for HTML-only replies) on access, so
+    /// parsing does not pay for it.
+    public var replyText: String { ReplyText.strip(text, html: html) }
+    /// The delivery report (DSN, MDN or a recognisable prose bounce) this message carries, if any; computed on
+    /// access (see `DeliveryReport.parse`).
+    public var deliveryReport: DeliveryReport? { DeliveryReport.parse(self) }
 
     public init(
         headers: [HeaderField] = [], subject: String = "", from: [MailAddress] = [], to: [MailAddress] = [],

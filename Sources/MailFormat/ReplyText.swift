@@ -1,6 +1,56 @@
 /// Extracts the new text of a reply: cuts quoted history (attribution lines in several languages, Outlook
 /// header blocks, `>` quotes) and signatures, so tickets show what the person actually wrote.
 public enum ReplyText {
+    /// Like `strip(_:)`, and when the text has no recognisable history but the HTML body marks one (HTML-only
+    /// replies from Gmail, Outlook, Apple Mail, Thunderbird), the HTML before that mark converted to text.
+    public static func strip(_ text: String, html: String?) -> String {
+        let stripped = strip(text)
+        guard let html, stripped == text.trimmingBlanks(), let cut = htmlQuoteStart(html) else { return stripped }
+        // nothing recognised in the text, but the HTML marks where its quoted history starts
+        let head = String(decoding: html.utf8.prefix(cut), as: UTF8.self)
+        let reply = strip(HTMLText.convert(head))
+        return reply.isEmpty ? stripped : reply
+    }
+
+    /// Cuts an HTML reply at its quoted history (Gmail `gmail_quote`, Outlook `divRplyFwdMsg` and header rule,
+    /// Apple Mail / Thunderbird `blockquote type="cite"` and `moz-cite-prefix`, Yahoo `yahoo_quoted`) and returns
+    /// the new part as text; nil when the HTML has none of these markers.
+    public static func stripHTML(_ html: String) -> String? {
+        guard let cut = htmlQuoteStart(html) else { return nil }
+        return strip(HTMLText.convert(String(decoding: html.utf8.prefix(cut), as: UTF8.self)))
+    }
+
+    private static let htmlQuoteMarkers: [[UInt8]] = [
+        "class=\"gmail_quote", "id=\"divrplyfwdmsg", "id=divrplyfwdmsg", "type=\"cite\"", "type=cite",
+        "class=\"moz-cite-prefix", "class=\"yahoo_quoted", "id=\"appendonsend", "class=\"outlookmessageheader",
+        "border-top:solid #b5c4df", "border-top:solid #e1e1e1", "id=\"stopspelling", "class=\"gmail_attr",
+        "name=\"quote\"", "class=\"quote\"",
+    ].map { Array($0.utf8) }
+
+    /// Byte offset of the tag that opens the quoted history, if a known marker is found.
+    static func htmlQuoteStart(_ html: String) -> Int? {
+        let u = Array(html.utf8)
+        var lower = u
+        for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] |= 0x20 }
+        var best: Int?
+        for marker in htmlQuoteMarkers {
+            guard let first = marker.first else { continue }
+            var i = 0
+            let limit = best ?? lower.count
+            while i + marker.count <= limit {
+                if lower[i] == first && lower[i..<(i + marker.count)].elementsEqual(marker) {
+                    // back to the "<" of the tag that carries the marker
+                    var t = i
+                    while t > 0 && lower[t] != UInt8(ascii: "<") { t -= 1 }
+                    if best == nil || t < best! { best = t }
+                    break
+                }
+                i += 1
+            }
+        }
+        return best
+    }
+
     /// The new text of `text` without quoted history and signature; the whole text (trimmed) when cutting would
     /// leave nothing.
     public static func strip(_ text: String) -> String {
@@ -31,10 +81,21 @@ public enum ReplyText {
             i += 1
         }
         var result = cutSignature(kept[...])
-        while let last = result.last, isBlank(last) { result = result.dropLast() }
+        while let last = result.last, isBlank(last) || isRule(last) { result = result.dropLast() }
         while let first = result.first, isBlank(first) { result = result.dropFirst() }
         if result.isEmpty { return text.trimmingBlanks() }
         return result.joined(separator: "\n")
+    }
+
+    /// A line of only `-`, `_` or `=` (a separator left above cut history).
+    private static func isRule(_ s: Substring) -> Bool {
+        var count = 0
+        for b in s.utf8 {
+            if b == 0x20 || b == 0x09 || b == 0x0D { continue }
+            guard b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: "=") else { return false }
+            count += 1
+        }
+        return count >= 3
     }
 
     private static func isBlank(_ s: Substring) -> Bool {
@@ -49,11 +110,11 @@ public enum ReplyText {
         "-------- original message --------", "-----original message-----",
     ]
 
-    private static let headerFrom = ["from:", "von:", "de:", "da:", "van:", "från:", "fra:", "od:"]
+    private static let headerFrom = ["from:", "von:", "de:", "da:", "van:", "från:", "fra:", "od:", "от:"]
     private static let headerNext = [
         "sent:", "gesendet:", "date:", "datum:", "envoyé:", "envoyé :", "enviado:", "inviato:", "verzonden:", "to:",
         "an:", "à:", "à :", "para:", "a:", "aan:", "subject:", "betreff:", "objet:", "objet :", "asunto:", "oggetto:",
-        "onderwerp:", "cc:", "sent :", "date :", "fecha:", "data:",
+        "onderwerp:", "cc:", "sent :", "date :", "fecha:", "data:", "отправлено:", "кому:", "тема:", "дата:",
     ]
 
     /// If a quoted-history marker starts at line `i`, the number of lines it spans.
@@ -62,12 +123,23 @@ public enum ReplyText {
         if raw.utf8.count > 400 || !mayBeMarker(raw) {
             // a two-line attribution ends on the next line
             if raw.utf8.count < 300, i + 1 < lines.count, lastSignificantByte(lines[i + 1]) == UInt8(ascii: ":"),
-                startsAttributionWord(raw)
+                !lines[i + 1].hasPrefix(">"), startsAttributionWord(raw)
             {
                 let joined =
                     raw.trimmedForMatching(stars: true).lowercased() + " "
                     + lines[i + 1].trimmedForMatching(stars: false).lowercased()
                 if joined.utf8.count < 400, isAttribution(joined) { return (2, true) }
+            }
+            // "On Dec 16, 2011, at 12:47 PM, Ann\n<a@x.test>\nwrote:"
+            if raw.utf8.count < 300, i + 2 < lines.count, lastSignificantByte(lines[i + 2]) == UInt8(ascii: ":"),
+                lines[i + 1].utf8.count < 200, !lines[i + 1].hasPrefix(">"), !lines[i + 2].hasPrefix(">"),
+                startsAttributionWord(raw)
+            {
+                let joined =
+                    raw.trimmedForMatching(stars: true).lowercased() + " "
+                    + lines[i + 1].trimmedForMatching(stars: false).lowercased() + " "
+                    + lines[i + 2].trimmedForMatching(stars: false).lowercased()
+                if joined.utf8.count < 500, isAttribution(joined) { return (3, true) }
             }
             return nil
         }
@@ -133,6 +205,15 @@ public enum ReplyText {
     }
 
     private static func isAttribution(_ line: String) -> Bool {
+        var line = line
+        if line.hasPrefix("- ") { line.removeFirst(2) }  // Zimbra: "- On …, X wrote:"
+        if ["написал:", "написала:", "написал(а):", "написав:"].contains(where: { line.hasSuffix($0) }) {
+            return true
+        }
+        // "26.06.2014, 14:41, "Ann" <a@x.test>:" (Yandex), "Thu, 26 Jun 2014 14:00 +0400 от Ann <a@x.test>:" (Mail.ru)
+        if line.hasSuffix(">:"), line.contains("@"), line.utf8.filter({ $0 >= 48 && $0 <= 57 }).count >= 6 {
+            return true
+        }
         let l = line
         func between(_ prefix: String, _ suffixes: [String]) -> Bool {
             guard l.hasPrefix(prefix) else { return false }

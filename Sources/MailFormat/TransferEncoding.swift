@@ -46,42 +46,75 @@ enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func decode<C: RandomAccessCollection<UInt8>>(_ bytes: C) -> [UInt8] where C.Index == Int {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3 / 4 + 3)
-        var acc: UInt32 = 0
-        var n = 0
-        table.withUnsafeBufferPointer { t in
-            for b in bytes {
-                let v = t[Int(b)]
-                if v == 0xFF {
-                    // Padding ends a quantum; some encoders concatenate padded chunks, so keep going after it.
-                    if b == UInt8(ascii: "=") {
-                        flush(&acc, &n, &out)
-                    }
-                    continue
-                }
-                acc = (acc << 6) | UInt32(v)
-                n += 1
-                if n == 4 {
-                    out.append(UInt8(truncatingIfNeeded: acc >> 16))
-                    out.append(UInt8(truncatingIfNeeded: acc >> 8))
-                    out.append(UInt8(truncatingIfNeeded: acc))
-                    acc = 0
-                    n = 0
-                }
-            }
-        }
-        flush(&acc, &n, &out)
-        return out
+        if let out = bytes.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return out }
+        return Array(bytes).withUnsafeBufferPointer { decode(buffer: $0) }
     }
 
-    private static func flush(_ acc: inout UInt32, _ n: inout Int, _ out: inout [UInt8]) {
+    /// Writes straight into the result's storage: no per-byte capacity checks.
+    private static func decode(buffer src: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        table.withUnsafeBufferPointer { t in
+            [UInt8](unsafeUninitializedCapacity: src.count * 3 / 4 + 3) { dst, count in
+                var o = 0
+                var acc: UInt32 = 0
+                var n = 0
+                var i = 0
+                let count4 = src.count - 3
+                while i < src.count {
+                    // fast path: a whole quantum of valid characters at a quantum boundary
+                    if n == 0 && i < count4 {
+                        let a = t[Int(src[i])]
+                        let b = t[Int(src[i + 1])]
+                        let c = t[Int(src[i + 2])]
+                        let d = t[Int(src[i + 3])]
+                        if (a | b | c | d) < 64 {
+                            let q = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            dst[o] = UInt8(truncatingIfNeeded: q >> 16)
+                            dst[o + 1] = UInt8(truncatingIfNeeded: q >> 8)
+                            dst[o + 2] = UInt8(truncatingIfNeeded: q)
+                            o += 3
+                            i += 4
+                            continue
+                        }
+                    }
+                    let b = src[i]
+                    i += 1
+                    let v = t[Int(b)]
+                    if v == 0xFF {
+                        // Padding ends a quantum; some encoders concatenate padded chunks, so keep going after it.
+                        if b == UInt8(ascii: "=") {
+                            flushInto(&acc, &n, dst, &o)
+                        }
+                        continue
+                    }
+                    acc = (acc << 6) | UInt32(v)
+                    n += 1
+                    if n == 4 {
+                        dst[o] = UInt8(truncatingIfNeeded: acc >> 16)
+                        dst[o + 1] = UInt8(truncatingIfNeeded: acc >> 8)
+                        dst[o + 2] = UInt8(truncatingIfNeeded: acc)
+                        o += 3
+                        acc = 0
+                        n = 0
+                    }
+                }
+                flushInto(&acc, &n, dst, &o)
+                count = o
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func flushInto(
+        _ acc: inout UInt32, _ n: inout Int, _ dst: UnsafeMutableBufferPointer<UInt8>, _ o: inout Int
+    ) {
         switch n {
         case 2:
-            out.append(UInt8(truncatingIfNeeded: acc >> 4))
+            dst[o] = UInt8(truncatingIfNeeded: acc >> 4)
+            o += 1
         case 3:
-            out.append(UInt8(truncatingIfNeeded: acc >> 10))
-            out.append(UInt8(truncatingIfNeeded: acc >> 2))
+            dst[o] = UInt8(truncatingIfNeeded: acc >> 10)
+            dst[o + 1] = UInt8(truncatingIfNeeded: acc >> 2)
+            o += 2
         default:
             break
         }

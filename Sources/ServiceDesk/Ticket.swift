@@ -67,7 +67,7 @@ public struct TicketID: Sendable, Hashable, Codable, Comparable, CustomStringCon
     }
 }
 
-/// Lifecycle states. Incidents use new → assigned → in progress → pending → resolved → closed.
+/// Lifecycle states of all four processes; each `TicketKind` uses its own subset (see `TicketKind.states`).
 public enum TicketState: String, Sendable, Codable, CaseIterable {
     case new
     case assigned
@@ -75,9 +75,49 @@ public enum TicketState: String, Sendable, Codable, CaseIterable {
     case pending
     case resolved
     case closed
+    // Service requests.
+    case submitted
+    case awaitingApproval = "awaiting_approval"
+    case inFulfilment = "in_fulfilment"
+    case fulfilled
+    case rejected
+    // Problems.
+    case underInvestigation = "under_investigation"
+    case knownError = "known_error"
+    // Changes.
+    case requested
+    case assessment
+    case scheduled
+    case implementing
+    case review
 
     /// States in which the ticket still needs work from the service desk.
-    public var isOpen: Bool { self != .resolved && self != .closed }
+    public var isOpen: Bool { !isFinished && self != .resolved && self != .fulfilled }
+
+    /// End states: nothing but a reopen (where allowed) leaves them.
+    public var isFinished: Bool { self == .closed || self == .rejected }
+
+    /// Resolved-like states: the work is done and the requester may still object.
+    public var isResolved: Bool { self == .resolved || self == .fulfilled }
+
+    /// Parses the snake_case name or a German/English alias used in `/status` (`in progress`, `in-progress`).
+    public init?(name: some StringProtocol) {
+        let key = name.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        if let state = TicketState(rawValue: key) {
+            self = state
+            return
+        }
+        let aliases: [String: TicketState] = [
+            "neu": .new, "zugewiesen": .assigned, "in_bearbeitung": .inProgress, "wartend": .pending,
+            "gelöst": .resolved, "geschlossen": .closed, "eingereicht": .submitted, "genehmigung": .awaitingApproval,
+            "in_umsetzung": .inFulfilment, "erfüllt": .fulfilled, "abgelehnt": .rejected,
+            "in_untersuchung": .underInvestigation, "bekannter_fehler": .knownError, "beantragt": .requested,
+            "bewertung": .assessment, "geplant": .scheduled, "umsetzung": .implementing, "überprüfung": .review,
+            "in_fulfillment": .inFulfilment, "waiting": .pending,
+        ]
+        guard let state = aliases[key] else { return nil }
+        self = state
+    }
 }
 
 /// ITIL priority P1 (critical) … P5 (planning), derived from impact × urgency.
@@ -94,6 +134,9 @@ public enum Priority: Int, Sendable, Codable, CaseIterable, Comparable, CustomSt
 }
 
 /// A ticket as the workflow sees it: identity, state and the people involved, without its articles.
+///
+/// Everything added after the first release is optional or defaulted and decoded with `decodeIfPresent`, so ticket
+/// documents written by older versions still load.
 public struct Ticket: Sendable, Equatable, Codable {
     public var id: TicketID
     public var state: TicketState
@@ -107,13 +150,42 @@ public struct Ticket: Sendable, Equatable, Codable {
     public var resolvedAt: Date?
     public var closedAt: Date?
     public var firstResponseAt: Date?
+    /// Set by `/kind` when an incident turns out to be a service request (or back); the id keeps its prefix.
+    public var reclassifiedAs: TicketKind?
+    public var impact: Impact?
+    public var urgency: Urgency?
+    /// The catalog service this ticket is about (`services[].name`).
+    public var service: String?
+    /// The catalog request type of a service request (`services[].request_types[].name`).
+    public var requestType: String?
+    public var assignmentGroup: String?
+    /// For incidents: the problem this incident is a symptom of.
+    public var linkedProblem: TicketID?
+    /// For problems: the incidents caused by it.
+    public var linkedIncidents: [TicketID]
+    public var workaround: String?
+    public var resolution: String?
+    public var pendingReason: String?
+    /// The approver's (or agent's) reason when a request or change was rejected.
+    public var rejectionReason: String?
+    public var changeType: ChangeType?
+    public var changeOutcome: ChangeOutcome?
+    /// The open or finished approval round of a service request or change.
+    public var approval: ApprovalRound?
+    /// How often a requester (or agent) reopened the ticket after it was resolved or closed.
+    public var reopenCount: Int
+    /// SLA bookkeeping: pauses while pending, thresholds already escalated, recorded breaches.
+    public var sla: SLAClock
 
-    public var kind: TicketKind { id.kind }
+    /// The process this ticket follows: the id's kind unless reclassified with `/kind`.
+    public var kind: TicketKind { reclassifiedAs ?? id.kind }
 
     public init(
         id: TicketID, state: TicketState = .new, subject: String, requester: MailAddress, priority: Priority = .p3,
         assignee: String? = nil, mailbox: String, createdAt: Date, updatedAt: Date? = nil, resolvedAt: Date? = nil,
-        closedAt: Date? = nil, firstResponseAt: Date? = nil
+        closedAt: Date? = nil, firstResponseAt: Date? = nil, impact: Impact? = nil, urgency: Urgency? = nil,
+        service: String? = nil, requestType: String? = nil, assignmentGroup: String? = nil,
+        linkedProblem: TicketID? = nil, linkedIncidents: [TicketID] = [], changeType: ChangeType? = nil
     ) {
         self.id = id
         self.state = state
@@ -127,6 +199,56 @@ public struct Ticket: Sendable, Equatable, Codable {
         self.resolvedAt = resolvedAt
         self.closedAt = closedAt
         self.firstResponseAt = firstResponseAt
+        self.impact = impact
+        self.urgency = urgency
+        self.service = service
+        self.requestType = requestType
+        self.assignmentGroup = assignmentGroup
+        self.linkedProblem = linkedProblem
+        self.linkedIncidents = linkedIncidents
+        self.changeType = changeType
+        self.reopenCount = 0
+        self.sla = SLAClock()
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, state, subject, requester, priority, assignee, mailbox, createdAt, updatedAt, resolvedAt, closedAt
+        case firstResponseAt, reclassifiedAs, impact, urgency, service, requestType, assignmentGroup, linkedProblem
+        case linkedIncidents, workaround, resolution, pendingReason, rejectionReason, changeType, changeOutcome
+        case approval, reopenCount, sla
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(TicketID.self, forKey: .id)
+        state = try c.decode(TicketState.self, forKey: .state)
+        subject = try c.decode(String.self, forKey: .subject)
+        requester = try c.decode(MailAddress.self, forKey: .requester)
+        priority = try c.decode(Priority.self, forKey: .priority)
+        assignee = try c.decodeIfPresent(String.self, forKey: .assignee)
+        mailbox = try c.decode(String.self, forKey: .mailbox)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        updatedAt = try c.decode(Date.self, forKey: .updatedAt)
+        resolvedAt = try c.decodeIfPresent(Date.self, forKey: .resolvedAt)
+        closedAt = try c.decodeIfPresent(Date.self, forKey: .closedAt)
+        firstResponseAt = try c.decodeIfPresent(Date.self, forKey: .firstResponseAt)
+        reclassifiedAs = try c.decodeIfPresent(TicketKind.self, forKey: .reclassifiedAs)
+        impact = try c.decodeIfPresent(Impact.self, forKey: .impact)
+        urgency = try c.decodeIfPresent(Urgency.self, forKey: .urgency)
+        service = try c.decodeIfPresent(String.self, forKey: .service)
+        requestType = try c.decodeIfPresent(String.self, forKey: .requestType)
+        assignmentGroup = try c.decodeIfPresent(String.self, forKey: .assignmentGroup)
+        linkedProblem = try c.decodeIfPresent(TicketID.self, forKey: .linkedProblem)
+        linkedIncidents = try c.decodeIfPresent([TicketID].self, forKey: .linkedIncidents) ?? []
+        workaround = try c.decodeIfPresent(String.self, forKey: .workaround)
+        resolution = try c.decodeIfPresent(String.self, forKey: .resolution)
+        pendingReason = try c.decodeIfPresent(String.self, forKey: .pendingReason)
+        rejectionReason = try c.decodeIfPresent(String.self, forKey: .rejectionReason)
+        changeType = try c.decodeIfPresent(ChangeType.self, forKey: .changeType)
+        changeOutcome = try c.decodeIfPresent(ChangeOutcome.self, forKey: .changeOutcome)
+        approval = try c.decodeIfPresent(ApprovalRound.self, forKey: .approval)
+        reopenCount = try c.decodeIfPresent(Int.self, forKey: .reopenCount) ?? 0
+        sla = try c.decodeIfPresent(SLAClock.self, forKey: .sla) ?? SLAClock()
     }
 }
 

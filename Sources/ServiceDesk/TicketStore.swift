@@ -111,6 +111,10 @@ public protocol TicketReading {
     /// One quarantined (or dropped) mail with its raw bytes or file path.
     func quarantinedMail(id: Int64) throws -> (entry: QuarantineEntry, raw: RawMail, rawID: Int64)?
     func oauthState(mailbox: String) throws -> OAuthState?
+    /// Every audit line in a period, for reports.
+    func auditEntries(from: Date, to: Date) throws -> [AuditEntry]
+    /// Tickets in the given states (the periodic tick needs only those that can still change by time).
+    func tickets(inStates states: [TicketState]) throws -> [Ticket]
 }
 
 /// Write access inside one transaction: everything done through it commits together or not at all.

@@ -257,6 +257,28 @@ final class SQLiteTransaction: TicketWriting {
         return (entry, raw, row["id"])
     }
 
+    func auditEntries(from: Date, to: Date) throws -> [AuditEntry] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY id",
+            arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
+        ).compactMap { row in
+            guard let id = TicketID(row["ticket_id"] as String) else { return nil }
+            return AuditEntry(
+                ticketID: id, at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"],
+                viaMessageID: row["via_message_id"], action: row["action"], oldValue: row["old_value"],
+                newValue: row["new_value"])
+        }
+    }
+
+    func tickets(inStates states: [TicketState]) throws -> [Ticket] {
+        guard !states.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM ticket WHERE state IN (\(marks)) ORDER BY created_at",
+            arguments: StatementArguments(states.map(\.rawValue))
+        ).compactMap(Self.ticket(from:))
+    }
+
     func oauthState(mailbox: String) throws -> OAuthState? {
         try Row.fetchOne(db, sql: "SELECT * FROM oauth_state WHERE mailbox = ?", arguments: [mailbox]).map {
             OAuthState(

@@ -9,7 +9,8 @@ let benchmarks: [String: @Sendable ([String]) async throws -> Void] = [
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, let benchmark = benchmarks[name] else {
-    FileHandle.standardError.write(Data("usage: ticketgate-bench \(benchmarks.keys.sorted().joined(separator: "|")) [options]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: ticketgate-bench \(benchmarks.keys.sorted().joined(separator: "|")) [options]\n".utf8))
     exit(64)
 }
 try await benchmark(Array(arguments.dropFirst()))

@@ -5,14 +5,16 @@ import Testing
 
 @Suite("Threading")
 struct ThreadingTests {
-    @Test("ticket tags are found in subjects, also when mangled", arguments: [
-        ("[INC-000042] Printer", "INC-000042"),
-        ("AW: [INC-000042] Drucker", "INC-000042"),
-        ("Re: [ inc 42 ] Drucker", "INC-000042"),
-        ("Fwd: (REQ-000007) laptop", "REQ-000007"),
-        ("RE : RE: [CHG-1] window", "CHG-000001"),
-        ("[PRB#12] root cause", "PRB-000012"),
-    ])
+    @Test(
+        "ticket tags are found in subjects, also when mangled",
+        arguments: [
+            ("[INC-000042] Printer", "INC-000042"),
+            ("AW: [INC-000042] Drucker", "INC-000042"),
+            ("Re: [ inc 42 ] Drucker", "INC-000042"),
+            ("Fwd: (REQ-000007) laptop", "REQ-000007"),
+            ("RE : RE: [CHG-1] window", "CHG-000001"),
+            ("[PRB#12] root cause", "PRB-000012"),
+        ])
     func tags(subject: String, expected: String) {
         #expect(Threading.subjectTags(subject).map(\.description) == [expected])
     }
@@ -22,10 +24,12 @@ struct ThreadingTests {
         #expect(Threading.subjectTags(subject).isEmpty)
     }
 
-    @Test("reply prefixes and our tag are stripped from the base subject", arguments: [
-        ("Re: AW: WG: Drucker", "Drucker"), ("[INC-000001] Re: VPN", "VPN"), ("SV: VS: Fwd: Hello", "Hello"),
-        ("RE : Printer: jammed", "Printer: jammed"), ("Re[2]: x", "x"),
-    ])
+    @Test(
+        "reply prefixes and our tag are stripped from the base subject",
+        arguments: [
+            ("Re: AW: WG: Drucker", "Drucker"), ("[INC-000001] Re: VPN", "VPN"), ("SV: VS: Fwd: Hello", "Hello"),
+            ("RE : Printer: jammed", "Printer: jammed"), ("Re[2]: x", "x"),
+        ])
     func baseSubject(subject: String, expected: String) {
         #expect(Threading.baseSubject(subject) == expected)
     }
@@ -35,7 +39,9 @@ struct ThreadingTests {
     @Test("references win over everything")
     func references() {
         let evidence = ThreadingEvidence(referencedTicket: inc, subjectTag: TicketID(kind: .incident, number: 7))
-        #expect(Threading.decide(evidence, sender: "x@y.test", senderIsAgent: false) == .existing(inc, reason: "In-Reply-To/References name a mail of INC-000042"))
+        #expect(
+            Threading.decide(evidence, sender: "x@y.test", senderIsAgent: false)
+                == .existing(inc, reason: "In-Reply-To/References name a mail of INC-000042"))
     }
 
     @Test("a subject tag is accepted from participants and agents only")
@@ -66,13 +72,16 @@ struct ThreadingTests {
 
     @Test("our Message-IDs carry the ticket and verify only with the right secret")
     func signedMessageIDs() {
-        let id = OutboundMessageID.make(ticket: inc, purpose: "acknowledgement", domain: "example.test", secret: "s3cret-key")
+        let id = OutboundMessageID.make(
+            ticket: inc, purpose: "acknowledgement", domain: "example.test", secret: "s3cret-key")
         #expect(OutboundMessageID.isOurs(id, domain: "example.test"))
         #expect(OutboundMessageID.ticket(in: id, domain: "example.test", secret: "s3cret-key") == inc)
         #expect(OutboundMessageID.ticket(in: id, domain: "example.test", secret: "other-key") == nil)
         let forged = id.replacingOccurrences(of: "INC-000042", with: "INC-000043")
         #expect(OutboundMessageID.ticket(in: forged, domain: "example.test", secret: "s3cret-key") == nil)
-        #expect(OutboundMessageID.make(ticket: inc, purpose: "x", domain: "example.test", secret: "k") != OutboundMessageID.make(ticket: inc, purpose: "x", domain: "example.test", secret: "k"))
+        #expect(
+            OutboundMessageID.make(ticket: inc, purpose: "x", domain: "example.test", secret: "k")
+                != OutboundMessageID.make(ticket: inc, purpose: "x", domain: "example.test", secret: "k"))
     }
 
     @Test("HMAC-SHA256 matches RFC 4231 test case 2")
@@ -94,11 +103,16 @@ struct ThreadingTests {
 
 @Suite("SHA-256 vectors used by the HMAC")
 struct SHA256VectorTests {
-    @Test("FIPS 180-4 examples, one and two blocks", arguments: [
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    ])
+    @Test(
+        "FIPS 180-4 examples, one and two blocks",
+        arguments: [
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ])
     func vectors(input: String, expected: String) {
         #expect(HMAC.hex(SHA256.digest(Array(input.utf8))) == expected)
     }

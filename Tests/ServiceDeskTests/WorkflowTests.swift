@@ -23,14 +23,17 @@ struct WorkflowTests {
         #expect(transition.audit.first?.viaMessageID == "m1@x")
     }
 
-    @Test("a customer reply reopens resolved and closed tickets, and ends pending", arguments: [
-        (TicketState.resolved, TicketState.inProgress), (.closed, .inProgress), (.pending, .inProgress),
-        (.new, .new), (.inProgress, .inProgress), (.assigned, .assigned),
-    ])
+    @Test(
+        "a customer reply reopens resolved and closed tickets, and ends pending",
+        arguments: [
+            (TicketState.resolved, TicketState.inProgress), (.closed, .inProgress), (.pending, .inProgress),
+            (.new, .new), (.inProgress, .inProgress), (.assigned, .assigned),
+        ])
     func customerReply(from: TicketState, to: TicketState) throws {
-        let transition = try Workflow.decide(ticket(from), .customerReplied(from: requester, messageID: "m2@x"), now: now)
+        let transition = try Workflow.decide(
+            ticket(from), .customerReplied(from: requester, messageID: "m2@x"), now: now)
         #expect(transition.ticket.state == to)
-        #expect(transition.effects.isEmpty)
+        #expect(transition.effects == (from.isOpen ? [] : [.notifyAgents(assignee: nil, group: nil, about: .reopened)]))
         #expect(transition.ticket.updatedAt == now)
         if from != to {
             #expect(transition.audit.contains { $0.oldValue == from.rawValue && $0.newValue == to.rawValue })
@@ -40,7 +43,8 @@ struct WorkflowTests {
     @Test("an agent reply is relayed, records the first response and takes the ticket")
     func agentReply() throws {
         let transition = try Workflow.decide(
-            ticket(.new), .agentReplied(agent: "Anna", messageID: "m3@x", relayText: "  Try turning it off.\n"), now: now)
+            ticket(.new), .agentReplied(agent: "Anna", messageID: "m3@x", relayText: "  Try turning it off.\n"),
+            now: now)
         #expect(transition.effects == [.relayAgentReply(agent: "Anna", text: "Try turning it off.", to: requester)])
         #expect(transition.ticket.state == .inProgress)
         #expect(transition.ticket.assignee == "Anna")

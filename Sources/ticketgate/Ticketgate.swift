@@ -44,7 +44,9 @@ struct Ticketgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticketgate",
         abstract: "Email-driven IT service management: mail in, tickets through ITIL processes, mail out.",
-        subcommands: [Sync.self, Run.self, Tickets.self, Mail.self, Quarantine.self, Outbox.self])
+        subcommands: [
+            Sync.self, Run.self, Tickets.self, Mail.self, Quarantine.self, Outbox.self, Templates.self, Report.self,
+        ])
 }
 
 struct Sync: AsyncParsableCommand {
@@ -60,7 +62,8 @@ struct Sync: AsyncParsableCommand {
             print(
                 "sync: \(report.fetched) fetched, \(report.created.count) new tickets, \(report.appended.count) updates, "
                     + "\(report.duplicates) duplicates, \(report.ignored) ignored, \(report.quarantined) quarantined, "
-                    + "\(report.sent) mails sent, \(report.sendFailures) send failures")
+                    + "\(report.timerUpdates) timer updates, \(report.sent) mails sent, \(report.sendFailures) send failures"
+            )
             for id in report.created { print("  created \(id)") }
             for id in report.appended { print("  updated \(id)") }
         } catch {
@@ -85,6 +88,47 @@ struct Run: AsyncParsableCommand {
             try await group.run()
         } catch {
             fail(error)
+        }
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the service: volume, response and resolution times, SLA compliance, backlog, reopens, "
+            + "change success, problems — per kind, service and priority.")
+
+    @OptionGroup var options: CommonOptions
+    @Option(help: "First day (YYYY-MM-DD, inclusive); default 90 days ago.") var from: String?
+    @Option(help: "Last day (YYYY-MM-DD, inclusive); default today.") var to: String?
+    @Option(help: "text, json, csv or html.") var format: String = "text"
+
+    func run() async throws {
+        let context = try options.context()
+        let day: TimeInterval = 86_400
+        func parse(_ text: String?, _ name: String) throws -> Date? {
+            guard let text else { return nil }
+            guard let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) else {
+                FileHandle.standardError.write(
+                    Data("ticketgate: --\(name) \"\(text)\" is not a date such as 2026-11-01.\n".utf8))
+                throw ExitCode(64)
+            }
+            return date
+        }
+        guard ["text", "json", "csv", "html"].contains(format) else {
+            FileHandle.standardError.write(Data("ticketgate: --format must be text, json, csv or html.\n".utf8))
+            throw ExitCode(64)
+        }
+        let end = try parse(to, "to").map { $0.addingTimeInterval(day) } ?? Date()
+        let start = try parse(from, "from") ?? end.addingTimeInterval(-90 * day)
+        let data = try await context.store.read { tx in
+            (try tx.tickets(), try tx.auditEntries(from: start, to: end))
+        }
+        let report = ServiceDesk.Report.compute(tickets: data.0, audit: data.1, from: start, to: end)
+        switch format {
+        case "json": print(report.json())
+        case "csv": print(report.csv(), terminator: "")
+        case "html": print(report.html(title: "\(context.configuration.instance.name) — service report"))
+        default: print(report.text())
         }
     }
 }
