@@ -257,7 +257,9 @@ public struct MailProcessor: Sendable {
             facts: facts, messageID: messageID, automaticSignals: report == nil ? signals : [],
             ownMailReason: ownMailReason(message, sender: sender),
             bounceOf: report.map { $0.originalMessageID ?? "unknown" }, evidence: evidence,
-            threadedTicket: threaded, agentName: agent?.name, trust: trust, senderKnown: known,
+            threadedTicket: threaded,
+            agentName: agent?.name ?? configuration.approver(for: sender.address).map { $0.name ?? $0.address },
+            trust: trust, senderKnown: known,
             mailboxKind: mailbox.kind.flatMap(TicketKind.init(configName:)) ?? .incident,
             unknownSenders: mailbox.unknownSenders ?? .create, rules: configuration.intakeRules,
             reopenClosedDays: configuration.reopenClosedDays, now: now)

@@ -53,9 +53,10 @@ struct CuttingProxy {
         self.port = port
     }
 
+    /// Ends the proxy; polls instead of `waitUntilExit`, which busy-waits off the main thread on Linux.
     func stop() {
         process.terminate()
-        process.waitUntilExit()
+        for _ in 0..<50 where process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
     }
 }
 

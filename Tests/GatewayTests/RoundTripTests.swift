@@ -239,7 +239,8 @@ struct CommandLineTests {
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Both pipes are at EOF, so the process is exiting; poll (waitUntilExit busy-waits off the main thread).
+        while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
         return (
             process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
         )
