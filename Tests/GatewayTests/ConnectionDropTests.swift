@@ -43,6 +43,8 @@ struct CuttingProxy {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", Self.script, "\(target)", "\(limit)"]
         process.standardOutput = try FileHandle(forWritingTo: portFile)
+        // Never inherit the test runner's stderr: a surviving child would keep `swift test` waiting for EOF.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var port = 0
         for _ in 0..<100 where port == 0 {
@@ -55,7 +57,8 @@ struct CuttingProxy {
 
     /// Ends the proxy; polls instead of `waitUntilExit`, which busy-waits off the main thread on Linux.
     func stop() {
-        process.terminate()
+        // SIGKILL: the child inherits the runner's signal mask, in which SIGTERM may be blocked.
+        kill(process.processIdentifier, SIGKILL)
         for _ in 0..<50 where process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
     }
 }

@@ -456,7 +456,7 @@ struct CrashTests {
             // Expected remaining time of an uninterrupted run, from the progress rate seen so far.
             let done = min(created, mailCount) + min(sent, mailCount)
             let remainingUnits = max(totalUnits - done, 0)
-            let wanted = 2 * max(minimumKills - kills.count, 0) + 15
+            let wanted = 4 * max(minimumKills - kills.count, 0) + 30
             let overBudget = ContinuousClock.now - testStart > budget
             var delay: Duration?
             if !overBudget {
@@ -468,7 +468,9 @@ struct CrashTests {
                     let remaining = Duration.seconds(Double(remainingUnits) / bestRate)
                     cap = (startup + remaining / wanted) * 2
                 }
-                let upper = min(max(cap, minimumDelay + .milliseconds(20)), maximumDelay)
+                // Until enough kills have landed, never wait longer than 400 ms: a fast run must not outrun the kills.
+                let ceiling = kills.count < minimumKills ? min(maximumDelay, .milliseconds(400)) : maximumDelay
+                let upper = min(max(cap, minimumDelay + .milliseconds(20)), ceiling)
                 let fraction = Double(random.next() >> 11) / Double(UInt64(1) << 53)
                 delay = minimumDelay + (upper - minimumDelay) * fraction
             }
