@@ -100,9 +100,10 @@ struct Worker {
         var report = SyncReport()
         try await engine.sync(mailbox, session: session, report: &report)
         try await engine.runTimers(report: &report)
-        try await OutboxSender(
-            configuration: context.configuration, store: context.store, logger: context.logger, clock: { Date() }
-        ).drain(report: &report)
+        var sender = OutboxSender(
+            configuration: context.configuration, store: context.store, logger: context.logger, clock: { Date() })
+        sender.processor = engine.processor
+        try await sender.drain(report: &report)
         withExtendedLifetime(fileLock) {}
         if report != SyncReport() {
             let summary =

@@ -26,7 +26,11 @@ extension MailProcessor {
                         ticketID: base.id, subject: ticket.subject, replyText: text, agentName: agentName,
                         instanceName: base.instance, ticketRef: base.ref), purpose: "agent_reply", ticket: ticket,
                     to: to, fromName: "\(agentName) (\(base.instance))", trigger: trigger, automatic: false,
-                    authorRole: .agent, now: now, tx: tx)
+                    authorRole: .agent,
+                    attachments: (trigger?.attachments ?? []).filter { !$0.inline }.map {
+                        OutgoingAttachment(
+                            filename: $0.filename ?? "attachment", contentType: $0.contentType, data: $0.data)
+                    }, now: now, tx: tx)
             case .notifyRequesterOfStatus(let to, let state, let note):
                 try send(
                     StatusChangeView(
@@ -192,7 +196,8 @@ extension MailProcessor {
     /// Renders a view, composes the mail with threading headers and queues it with an outbound article.
     func send(
         _ view: some TemplateViewModel, purpose: String, ticket: Ticket, to: MailAddress, fromName: String? = nil,
-        trigger: MailMessage?, automatic: Bool, authorRole: AuthorRole = .system, now: Date, tx: any TicketWriting
+        trigger: MailMessage?, automatic: Bool, authorRole: AuthorRole = .system,
+        attachments: [OutgoingAttachment] = [], now: Date, tx: any TicketWriting
     ) throws {
         if let reason = try tx.undeliverableReason(to.address) {
             try tx.append(
@@ -236,7 +241,7 @@ extension MailProcessor {
         let mail = OutgoingMail(
             from: from, to: [to], replyTo: [MailAddress(name: configuration.instance.name, address: mailbox.address)],
             subject: rendered.subject, messageID: messageID, inReplyTo: parent, references: references, date: now,
-            extraHeaders: headers, text: rendered.text, html: rendered.html)
+            extraHeaders: headers, text: rendered.text, html: rendered.html, attachments: attachments)
         try tx.enqueue(
             OutboxItem(
                 ticketID: ticket.id, purpose: purpose, messageID: messageID,

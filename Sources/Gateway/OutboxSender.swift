@@ -12,6 +12,8 @@ public struct OutboxSender: Sendable {
     public let clock: @Sendable () -> Date
     /// Give up on a mail that has failed temporarily for this long.
     public var maximumAge: TimeInterval = 3 * 86_400
+    /// Renders the notice to the assignee when a mail fails for good.
+    public var processor: MailProcessor?
 
     public init(
         configuration: Configuration, store: any TicketStore, logger: Logger, clock: @escaping @Sendable () -> Date
@@ -47,8 +49,18 @@ public struct OutboxSender: Sendable {
                     let permanent = error.permanent || now.timeIntervalSince(item.createdAt) > maximumAge
                     let next = now.addingTimeInterval(Self.backoff(attempt: item.attempts))
                     let detail = error.description
+                    let processor = self.processor
+                    let refused = error.recipients.filter { !$0.accepted }
                     try await store.write { tx in
                         try tx.markAttemptFailed(outboxID: id, error: detail, nextAttemptAt: next, permanent: permanent)
+                        if permanent {
+                            let failures =
+                                refused.isEmpty
+                                ? item.recipients.map { RecipientResult(address: $0, code: error.code, text: detail) }
+                                : refused
+                            try Self.recordPermanentFailure(
+                                item, failures: failures, processor: processor, now: now, tx: tx)
+                        }
                     }
                     logger.error(
                         "sending \(item.purpose) for \(item.ticketID?.description ?? "-") failed: \(detail)",
@@ -67,6 +79,35 @@ public struct OutboxSender: Sendable {
                 for failure in delivery.refused {
                     logger.warning("recipient refused: \(failure.address) \(failure.code) \(failure.text)")
                 }
+                let permanentlyRefused = delivery.refused.filter(\.permanent)
+                if !permanentlyRefused.isEmpty {
+                    let processor = self.processor
+                    try await store.write { tx in
+                        try Self.recordPermanentFailure(
+                            item, failures: permanentlyRefused, processor: processor, now: now, tx: tx)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A 5xx for a recipient: shown on the ticket, the address marked undeliverable, the assignee told.
+    static func recordPermanentFailure(
+        _ item: OutboxItem, failures: [RecipientResult], processor: MailProcessor?, now: Date, tx: any TicketWriting
+    ) throws {
+        for failure in failures {
+            try tx.markUndeliverable(failure.address, reason: "\(failure.code) \(failure.text)", at: now)
+            guard let ticketID = item.ticketID, let ticket = try tx.ticket(ticketID) else { continue }
+            try tx.append(
+                AuditEntry(
+                    ticketID: ticketID, at: now, actor: "ticketgate", viaMessageID: item.messageID,
+                    action: "delivery failed permanently (\(item.purpose))",
+                    newValue: "\(failure.address): \(failure.code) \(failure.text)"))
+            // Never chase a failed notice to an agent with another notice.
+            if item.purpose != "delivery_failure", let processor {
+                try processor.notifyDeliveryFailure(
+                    ticket: ticket, recipient: failure.address, code: failure.code, detail: failure.text,
+                    failedSubject: item.purpose, now: now, tx: tx)
             }
         }
     }

@@ -43,8 +43,9 @@ public struct SyncEngine: Sendable {
             try await sync(mailbox, report: &report)
         }
         try await runTimers(report: &report)
-        try await OutboxSender(configuration: configuration, store: store, logger: logger, clock: clock)
-            .drain(report: &report)
+        var sender = OutboxSender(configuration: configuration, store: store, logger: logger, clock: clock)
+        sender.processor = processor
+        try await sender.drain(report: &report)
         return report
     }
 

@@ -40,6 +40,12 @@ public struct RecipientResult: Sendable, Equatable {
     public var code: Int
     public var text: String
     public var accepted: Bool { (200..<300).contains(code) }
+
+    public init(address: String, code: Int, text: String) {
+        self.address = address
+        self.code = code
+        self.text = text
+    }
     public var permanent: Bool { code >= 500 }
 }
 

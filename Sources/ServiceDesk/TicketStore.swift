@@ -48,6 +48,7 @@ public struct OutboxItem: Sendable, Equatable {
         case pending
         case sent
         case failed
+        case dropped
     }
 
     public var id: Int64?
@@ -135,6 +136,10 @@ public protocol TicketWriting: TicketReading {
     func clearUndeliverable(_ address: String) throws
     func markSent(outboxID: Int64, at: Date) throws
     func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws
+    /// Queues a failed or pending mail again for now (operator `outbox retry`); false when there is no such row.
+    func retryOutbox(id: Int64, at: Date) throws -> Bool
+    /// Gives up on a queued mail (operator `outbox drop`); false when there is no such unsent row.
+    func dropOutbox(id: Int64) throws -> Bool
 }
 
 /// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the

@@ -313,6 +313,21 @@ final class SQLiteTransaction: TicketWriting {
             arguments: [address.lowercased(), reason, at.timeIntervalSince1970])
     }
 
+    func retryOutbox(id: Int64, at: Date) throws -> Bool {
+        try db.execute(
+            sql:
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
+            arguments: [at.timeIntervalSince1970, id])
+        return db.changesCount > 0
+    }
+
+    func dropOutbox(id: Int64) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')",
+            arguments: [id])
+        return db.changesCount > 0
+    }
+
     func resolveQuarantine(id: Int64, outcome: String, at: Date) throws {
         try db.execute(
             sql: "UPDATE quarantine SET resolved_at = ?, outcome = ? WHERE id = ?",

@@ -319,7 +319,42 @@ struct Quarantine: AsyncParsableCommand {
 }
 
 struct Outbox: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Mail waiting to be sent.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Mail waiting to be sent, sent, or failed.", subcommands: [List.self, Retry.self, Drop.self])
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a pending or failed mail for the next send.")
+        @Argument(help: "Outbox id from `outbox list`.") var id: Int64
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            let id = self.id
+            guard try await context.store.write({ try $0.retryOutbox(id: id, at: Date()) }) else {
+                fail(
+                    GatewayError.store(
+                        "There is no pending or failed outbox mail \(id) (see `ticketgate outbox list`)."))
+            }
+            print("outbox \(id): queued; the next sync sends it")
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give up on a pending or failed mail.")
+        @Argument(help: "Outbox id from `outbox list`.") var id: Int64
+        @OptionGroup var options: CommonOptions
+
+        func run() async throws {
+            let context = try options.context()
+            let id = self.id
+            guard try await context.store.write({ try $0.dropOutbox(id: id) }) else {
+                fail(
+                    GatewayError.store(
+                        "There is no pending or failed outbox mail \(id) (see `ticketgate outbox list`)."))
+            }
+            print("outbox \(id): dropped")
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the outbox.")
