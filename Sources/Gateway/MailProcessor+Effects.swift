@@ -217,7 +217,10 @@ extension MailProcessor {
         let mailbox = configuration.mailboxes.first { $0.name == ticket.mailbox } ?? configuration.mailboxes[0]
         let secret = configuration.instance.secret.value
         let isAgent = configuration.agent(for: to.address) != nil
-        let language = trigger.map { self.locale(for: $0) } ?? configuration.instance.language ?? "en"
+        // The recipient's recorded language first, then what their mail says, then the instance default.
+        let recorded = try tx.language(of: to.address).flatMap { templates.locales.contains($0) ? $0 : nil }
+        let fromMail = isAgent ? nil : trigger.map { self.locale(for: $0) }
+        let language = recorded ?? fromMail ?? configuration.instance.language ?? "en"
         let rendered = try templates.render(view, locale: language)
         let messageID = OutboundMessageID.make(
             ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)

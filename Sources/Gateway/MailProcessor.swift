@@ -87,6 +87,11 @@ public struct MailProcessor: Sendable {
         if try tx.hasInboundArticle(messageID: messageID) {
             return .duplicate(try tx.ticketID(forMessageID: messageID))
         }
+        if configuration.agent(for: sender.address) == nil, AutoReply.signals(message).isEmpty,
+            try tx.language(of: sender.address) == nil
+        {
+            try tx.recordLanguage(locale(for: message), for: sender.address)
+        }
         let gathered = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
         let intake = gathered.input
         let decision = Intake.decide(intake)

@@ -116,6 +116,8 @@ public protocol TicketReading {
     func auditEntries(from: Date, to: Date) throws -> [AuditEntry]
     /// Tickets in the given states (the periodic tick needs only those that can still change by time).
     func tickets(inStates states: [TicketState]) throws -> [Ticket]
+    /// The language recorded for a person (from their first mail), if any.
+    func language(of address: String) throws -> String?
 }
 
 /// Write access inside one transaction: everything done through it commits together or not at all.
@@ -140,6 +142,7 @@ public protocol TicketWriting: TicketReading {
     func retryOutbox(id: Int64, at: Date) throws -> Bool
     /// Gives up on a queued mail (operator `outbox drop`); false when there is no such unsent row.
     func dropOutbox(id: Int64) throws -> Bool
+    func recordLanguage(_ language: String, for address: String) throws
 }
 
 /// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the

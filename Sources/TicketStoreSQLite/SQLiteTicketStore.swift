@@ -96,6 +96,9 @@ public final class SQLiteTicketStore: TicketStore {
                         expires_at REAL NOT NULL, refresh_token TEXT NOT NULL);
                     """)
         }
+        migrator.registerMigration("v5-person-language") { db in
+            try db.execute(sql: "CREATE TABLE person (address TEXT PRIMARY KEY, language TEXT NOT NULL)")
+        }
         return migrator
     }
 }
@@ -311,6 +314,16 @@ final class SQLiteTransaction: TicketWriting {
         try db.execute(
             sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)",
             arguments: [address.lowercased(), reason, at.timeIntervalSince1970])
+    }
+
+    func language(of address: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT language FROM person WHERE address = ?", arguments: [address.lowercased()])
+    }
+
+    func recordLanguage(_ language: String, for address: String) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)",
+            arguments: [address.lowercased(), language])
     }
 
     func retryOutbox(id: Int64, at: Date) throws -> Bool {

@@ -155,3 +155,22 @@ struct OutboxIntegrationTests {
         #expect(last.attachments.first?.data == Array(Data(base64Encoded: "JVBERi0xLjQKJcfs")!))
     }
 }
+
+@Suite("Requester language")
+struct RequesterLanguageTests {
+    @Test("a German requester gets German mail, and keeps getting it even when a later mail says nothing")
+    func recordedLanguage() async throws {
+        let gw = try GatewayFixture()
+        try await gw.deliver(
+            "From: <\(gw.requester)>\nSubject: Drucker\nMessage-ID: <g1-\(UUID())@c.test>\n\nGuten Morgen, der Drucker im zweiten Stock druckt nicht mehr und zeigt einen Fehler an. Können Sie bitte helfen?\n"
+        )
+        _ = try await gw.sync()
+        try await gw.deliver("From: <\(gw.requester)>\nSubject: OK\nMessage-ID: <g2-\(UUID())@c.test>\n\nok\n")
+        _ = try await gw.sync()
+        let mails = gw.stack.sentMessages(to: gw.requester).map { MailParser.parse(Array($0.raw.utf8)) }
+        #expect(mails.count == 2)
+        #expect(mails.allSatisfy { $0.text.contains("Sie") })
+        let language = try await gw.context().store.read { try $0.language(of: gw.requester) }
+        #expect(language == "de")
+    }
+}
