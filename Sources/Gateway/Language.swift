@@ -55,15 +55,16 @@ public enum LanguageChooser {
     public static func detect(_ text: String) -> String? {
         var scores: [String: Int] = [:]
         var words = 0
-        for line in text.split(whereSeparator: \.isNewline) where !line.languageTrimmed().hasPrefix(">") {
+        // The opening of a mail says enough; bounding it keeps detection cheap on long mails.
+        for line in text.prefix(600).split(whereSeparator: \.isNewline) where !line.languageTrimmed().hasPrefix(">") {
             for token in tokens(line) {
                 words += 1
                 if words > 2000 { break }
                 for (language, hint) in hints(token) { scores[language, default: 0] += hint }
             }
-            for character in line {
-                if "äöüß".contains(character) { scores["de", default: 0] += 1 }
-                if "éèêàçùœ".contains(character) { scores["fr", default: 0] += 1 }
+            for scalar in line.unicodeScalars where scalar.value >= 0xC0 {
+                if germanLetters.contains(scalar) { scores["de", default: 0] += 1 }
+                if frenchLetters.contains(scalar) { scores["fr", default: 0] += 1 }
             }
         }
         let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -74,6 +75,11 @@ public enum LanguageChooser {
     }
 
     // MARK: internals
+
+    static let germanLetters: Set<Unicode.Scalar> = ["ä", "ö", "ü", "ß", "Ä", "Ö", "Ü"]
+    static let frenchLetters: Set<Unicode.Scalar> = ["é", "è", "ê", "à", "ç", "ù", "œ", "É", "È"]
+    static let englishElisions: Set<Substring> = ["t", "s", "m", "re", "ve", "ll", "d"]
+    static let frenchElisions: Set<Substring> = ["j", "l", "d", "c", "n", "qu", "s", "m", "t"]
 
     static func normalize(_ tag: String) -> String {
         tag.languageTrimmed().lowercased().replacingOccurrences(of: "_", with: "-")
@@ -101,10 +107,10 @@ public enum LanguageChooser {
         if let apostrophe = token.firstIndex(of: "'") {
             let head = token[..<apostrophe]
             let tail = token[token.index(after: apostrophe)...]
-            if ["t", "s", "m", "re", "ve", "ll", "d"].contains(tail), head.count > 1 || head == "i" {
+            if englishElisions.contains(tail), head.count > 1 || head == "i" {
                 return [("en", 1)]
             }
-            if ["j", "l", "d", "c", "n", "qu", "s", "m", "t"].contains(head), !tail.isEmpty {
+            if frenchElisions.contains(head), !tail.isEmpty {
                 return [("fr", 1)] + (stopWords["fr"]!.contains(String(tail)) ? [("fr", 1)] : [])
             }
             return []

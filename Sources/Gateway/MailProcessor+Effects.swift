@@ -219,8 +219,9 @@ extension MailProcessor {
         let isAgent = configuration.agent(for: to.address) != nil
         // The recipient's recorded language first, then what their mail says, then the instance default.
         let recorded = try tx.language(of: to.address).flatMap { templates.locales.contains($0) ? $0 : nil }
-        let fromMail = isAgent ? nil : trigger.map { self.locale(for: $0) }
-        let language = recorded ?? fromMail ?? configuration.instance.language ?? "en"
+        let language =
+            recorded ?? (isAgent ? nil : trigger.map { self.locale(for: $0) }) ?? configuration.instance.language
+            ?? "en"
         let rendered = try templates.render(view, locale: language)
         let messageID = OutboundMessageID.make(
             ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)
