@@ -99,6 +99,10 @@ public final class SQLiteTicketStore: TicketStore {
         migrator.registerMigration("v5-person-language") { db in
             try db.execute(sql: "CREATE TABLE person (address TEXT PRIMARY KEY, language TEXT NOT NULL)")
         }
+        migrator.registerMigration("v6-ticket-state-index") { db in
+            // The timer tick reads tickets by state on every sync: without an index an idle sync grows with history.
+            try db.execute(sql: "CREATE INDEX ticket_state ON ticket(state)")
+        }
         return migrator
     }
 }
