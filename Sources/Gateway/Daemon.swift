@@ -36,9 +36,13 @@ struct Worker {
     let context: GatewayContext
     let mailbox: Configuration.Mailbox
     let lock: CycleLock
+    let engine: SyncEngine
 
-    var engine: SyncEngine {
-        SyncEngine(
+    init(context: GatewayContext, mailbox: Configuration.Mailbox, lock: CycleLock) {
+        self.context = context
+        self.mailbox = mailbox
+        self.lock = lock
+        self.engine = SyncEngine(
             configuration: context.configuration, store: context.store, templates: context.templates,
             logger: context.logger)
     }

@@ -42,7 +42,7 @@ extension MailProcessor {
                 try send(
                     ResolvedView(
                         ticketID: base.id, subject: ticket.subject, requesterName: to.name, resolution: resolution,
-                        reopenDays: configuration.workflowContext.autoCloseAfterDays, instanceName: base.instance,
+                        reopenDays: workflow.autoCloseAfterDays, instanceName: base.instance,
                         ticketRef: base.ref), purpose: "resolved", ticket: ticket, to: to, trigger: trigger,
                     automatic: true, now: now, tx: tx)
             case .sendClosedNotice(let to, _):
@@ -129,7 +129,7 @@ extension MailProcessor {
     func apply(_ event: TicketEvent, to id: TicketID, now: Date, tx: any TicketWriting, depth: Int) throws {
         guard let ticket = try tx.ticket(id) else { return }
         do {
-            let transition = try Workflow.decide(ticket, event, now: now, context: configuration.workflowContext)
+            let transition = try Workflow.decide(ticket, event, now: now, context: workflow)
             try tx.update(transition.ticket)
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: transition.ticket, trigger: nil, now: now, tx: tx, depth: depth)
@@ -172,7 +172,7 @@ extension MailProcessor {
         case .assignee: return agents(assignee: ticket.assignee, group: ticket.assignmentGroup)
         case .group, .groupLead: return agents(assignee: nil, group: ticket.assignmentGroup)
         case .serviceOwner:
-            let owner = ticket.service.flatMap { configuration.workflowContext.catalog.service(named: $0)?.ownerGroup }
+            let owner = ticket.service.flatMap { workflow.catalog.service(named: $0)?.ownerGroup }
             return agents(assignee: nil, group: owner)
         }
     }
@@ -261,7 +261,7 @@ extension MailProcessor {
 
     /// The periodic tick for one ticket (SLA escalation, auto-close); writes only when something happened.
     func tick(_ ticket: Ticket, now: Date, tx: any TicketWriting) throws -> Bool {
-        let transition = Workflow.tick(ticket, now: now, context: configuration.workflowContext)
+        let transition = Workflow.tick(ticket, now: now, context: workflow)
         guard transition.ticket != ticket || !transition.effects.isEmpty else { return false }
         try tx.update(transition.ticket)
         for entry in transition.audit { try tx.append(entry) }

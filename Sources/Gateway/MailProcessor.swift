@@ -30,10 +30,13 @@ public struct MailOrigin: Sendable, Equatable {
 public struct MailProcessor: Sendable {
     public let configuration: Configuration
     public let templates: TemplateSet
+    /// Built once from the configuration: the timer tick consults it for every open ticket.
+    public let workflow: WorkflowContext
 
     public init(configuration: Configuration, templates: TemplateSet) {
         self.configuration = configuration
         self.templates = templates
+        self.workflow = configuration.workflowContext
     }
 
     public func process(
@@ -87,12 +90,13 @@ public struct MailProcessor: Sendable {
         if try tx.hasInboundArticle(messageID: messageID) {
             return .duplicate(try tx.ticketID(forMessageID: messageID))
         }
-        if configuration.agent(for: sender.address) == nil, AutoReply.signals(message).isEmpty,
+        let gathered = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
+        // A person's language is recorded from their first own mail (not from autoresponders or bounces).
+        if gathered.agent == nil, gathered.report == nil, gathered.input.automaticSignals.isEmpty,
             try tx.language(of: sender.address) == nil
         {
             try tx.recordLanguage(locale(for: message), for: sender.address)
         }
-        let gathered = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
         let intake = gathered.input
         let decision = Intake.decide(intake)
 
@@ -128,7 +132,7 @@ public struct MailProcessor: Sendable {
                     action: "threaded: \(decision.reason)"))
             try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
             if automatic { return .appended(id, reason: decision.reason) }
-            let context = configuration.workflowContext
+            let context = workflow
             let transition: Transition
             if decision.trustedAgent, let agentName = intake.agentName {
                 let text = message.replyText.isEmpty ? message.text : message.replyText
@@ -165,7 +169,7 @@ public struct MailProcessor: Sendable {
             }
             let id = try tx.nextTicketID(kind: classification.kind)
             let subject = Threading.baseSubject(message.subject)
-            let context = configuration.workflowContext
+            let context = workflow
             var ticket = Ticket(
                 id: id, subject: subject.isEmpty ? "(no subject)" : subject, requester: sender,
                 mailbox: origin.mailbox, createdAt: now)

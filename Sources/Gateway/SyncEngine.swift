@@ -51,7 +51,7 @@ public struct SyncEngine: Sendable {
 
     /// SLA escalations and auto-close, evaluated on every run; a second run with nothing due changes nothing.
     public func runTimers(report: inout SyncReport) async throws {
-        let context = configuration.workflowContext
+        let context = processor.workflow
         let states: [TicketState] =
             context.slaPolicies.isEmpty
             ? TicketState.allCases.filter(\.isResolved)

@@ -330,14 +330,12 @@ public actor IMAPSession {
         tagCounter += 1
         let tag = "tg\(tagCounter)"
         try sendAll(Array("\(tag) APPEND \(name)\(flagList) {\(message.count)}\r\n".utf8))
-        var responses: [IMAPResponse] = []
         while true {
             let response = try readResponse()
             if response.kind == .continuation { break }
             if case .tagged(tag) = response.kind {
                 throw .commandFailed(server: endpoint.serverName, command: "APPEND", response: response.text)
             }
-            responses.append(response)
         }
         try sendAll(message + Array("\r\n".utf8))
         _ = try awaitCompletion(tag: tag, command: "APPEND")
@@ -419,25 +417,10 @@ public actor IMAPSession {
         guard let curl = handle else {
             throw .connectionLost(server: endpoint.serverName, detail: "not connected")
         }
-        var received = 0
-        var code = receiveBuffer.withUnsafeMutableBytes { buffer in
-            curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
-        }
-        if code == CURLE_AGAIN {
-            var descriptor = pollfd(fd: curl.activeSocket(), events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, waitMilliseconds) > 0 else { return }
-            code = receiveBuffer.withUnsafeMutableBytes { buffer in
-                curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
-            }
-            if code == CURLE_AGAIN { return }
-        }
-        guard code == CURLE_OK, received > 0 else {
-            handle = nil
-            throw .connectionLost(
-                server: endpoint.serverName,
-                detail: code == CURLE_OK ? "the server closed the connection" : curl.message(for: code))
-        }
-        reader.append(receiveBuffer[0..<received])
+        if try receiveOnce(curl) { return }
+        var descriptor = pollfd(fd: curl.activeSocket(), events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, waitMilliseconds) > 0 else { return }
+        _ = try receiveOnce(curl)
     }
 
     private func readResponse() throws(TransportError) -> IMAPResponse {
@@ -457,25 +440,27 @@ public actor IMAPSession {
             throw .connectionLost(server: endpoint.serverName, detail: "not connected")
         }
         let deadline = ContinuousClock.now + endpoint.ioTimeout
-        while true {
-            var received = 0
-            let code = receiveBuffer.withUnsafeMutableBytes { buffer in
-                curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
-            }
-            if code == CURLE_OK {
-                if received == 0 {
-                    handle = nil
-                    throw .connectionLost(server: endpoint.serverName, detail: "the server closed the connection")
-                }
-                reader.append(receiveBuffer[0..<received])
-                return
-            }
-            guard code == CURLE_AGAIN else {
-                handle = nil
-                throw .connectionLost(server: endpoint.serverName, detail: curl.message(for: code))
-            }
+        while try !receiveOnce(curl) {
             try waitForSocket(curl, events: Int16(POLLIN), deadline: deadline)
         }
+    }
+
+    /// One `curl_easy_recv` into the reader: true when bytes arrived, false when none are ready yet; a closed or
+    /// failed connection throws and drops the handle.
+    private func receiveOnce(_ curl: CurlHandle) throws(TransportError) -> Bool {
+        var received = 0
+        let code = receiveBuffer.withUnsafeMutableBytes { buffer in
+            curl_easy_recv(curl.raw, buffer.baseAddress, buffer.count, &received)
+        }
+        if code == CURLE_AGAIN { return false }
+        guard code == CURLE_OK, received > 0 else {
+            handle = nil
+            throw .connectionLost(
+                server: endpoint.serverName,
+                detail: code == CURLE_OK ? "the server closed the connection" : curl.message(for: code))
+        }
+        reader.append(receiveBuffer[0..<received])
+        return true
     }
 
     private func sendAll(_ bytes: [UInt8]) throws(TransportError) {

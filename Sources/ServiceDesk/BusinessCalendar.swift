@@ -1,7 +1,7 @@
 import Foundation
 
 /// A calendar day in the calendar's own time zone (`2026-12-24`), as holidays are written.
-public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct LocalDate: Sendable, Hashable, Comparable, ConfigText {
     public var year: Int
     public var month: Int
     public var day: Int
@@ -33,23 +33,11 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = LocalDate(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date (YYYY-MM-DD)"))
-        }
-        self = date
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let expectedForm = "a date (YYYY-MM-DD)"
 }
 
 /// Business hours within one day, in local wall-clock minutes (`08:00-17:00`; `24:00` ends at midnight).
-public struct BusinessHours: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct BusinessHours: Sendable, Hashable, ConfigText {
     public var startMinute: Int
     public var endMinute: Int
 
@@ -83,19 +71,7 @@ public struct BusinessHours: Sendable, Hashable, Codable, CustomStringConvertibl
         return "\(hm(startMinute))-\(hm(endMinute))"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let hours = BusinessHours(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not HH:MM-HH:MM"))
-        }
-        self = hours
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let expectedForm = "HH:MM-HH:MM"
 }
 
 /// Days of the week as written in the config (`monday` … `sunday`).
@@ -191,5 +167,29 @@ public struct BusinessCalendar: Sendable, Equatable, Codable {
         try c.encode(timeZone.identifier, forKey: .timeZone)
         try c.encode(Dictionary(uniqueKeysWithValues: hours.map { ($0.key.rawValue, $0.value) }), forKey: .hours)
         try c.encode(holidays.sorted(), forKey: .holidays)
+    }
+}
+
+/// A configuration value written as one string (`2026-12-24`, `08:00-17:00`, `4h`): parsed by `init?(_:)`, printed by
+/// `description`, and refused with the expected form named when it does not parse.
+public protocol ConfigText: Codable, CustomStringConvertible {
+    init?(_ text: String)
+    /// How the value should look, for the error message (`a date (YYYY-MM-DD)`).
+    static var expectedForm: String { get }
+}
+
+extension ConfigText {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not \(Self.expectedForm)"))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A span of business time, written in the config as minutes (`90`) or with units (`"30m"`, `"4h"`, `"1h30m"`).
-public struct BusinessDuration: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct BusinessDuration: Sendable, Hashable, ConfigText {
     public var minutes: Int
 
     public init(minutes: Int) { self.minutes = minutes }
@@ -49,15 +49,12 @@ public struct BusinessDuration: Sendable, Hashable, Codable, CustomStringConvert
         let text = try c.decode(String.self)
         guard let duration = BusinessDuration(text) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration like 30m or 4h"))
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not \(Self.expectedForm)"))
         }
         self = duration
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+    public static let expectedForm = "a duration like 30m or 4h"
 }
 
 /// The two clocks an SLA measures.

@@ -6,10 +6,7 @@ import Testing
 
 /// A TCP proxy that forwards to Dovecot but cuts every connection after `limit` bytes from the server: a server
 /// restart or network failure in the middle of a literal.
-struct CuttingProxy {
-    let process = Process()
-    let port: Int
-
+enum CuttingProxy {
     static let script = """
         import asyncio, sys
         target, limit = int(sys.argv[1]), int(sys.argv[2])
@@ -37,29 +34,8 @@ struct CuttingProxy {
         asyncio.run(main())
         """
 
-    init(target: Int, limit: Int) throws {
-        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("tg-cut-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: portFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", Self.script, "\(target)", "\(limit)"]
-        process.standardOutput = try FileHandle(forWritingTo: portFile)
-        // Never inherit the test runner's stderr: a surviving child would keep `swift test` waiting for EOF.
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var port = 0
-        for _ in 0..<100 where port == 0 {
-            Thread.sleep(forTimeInterval: 0.05)
-            let text = (try? String(contentsOf: portFile, encoding: .utf8)) ?? ""
-            port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        }
-        self.port = port
-    }
-
-    /// Ends the proxy; polls instead of `waitUntilExit`, which busy-waits off the main thread on Linux.
-    func stop() {
-        // SIGKILL: the child inherits the runner's signal mask, in which SIGTERM may be blocked.
-        kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<50 where process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+    static func start(target: Int, limit: Int) throws -> ChildServer {
+        try ChildServer(portOnStandardOutput: true) { _ in ["-c", script, "\(target)", "\(limit)"] }
     }
 }
 
@@ -76,7 +52,7 @@ struct ConnectionDropTests {
                 "From: <\(direct.requester)>\r\nSubject: Big \(index)\r\nMessage-ID: <big\(index)-\(UUID())@c.test>\r\n\r\n\(body)",
                 to: direct.supportUser)
         }
-        let proxy = try CuttingProxy(target: stack.imapPort, limit: 60_000)
+        let proxy = try CuttingProxy.start(target: stack.imapPort, limit: 60_000)
         defer { proxy.stop() }
         #expect(proxy.port > 0)
         let yaml = try String(contentsOfFile: direct.configPath, encoding: .utf8).replacingOccurrences(

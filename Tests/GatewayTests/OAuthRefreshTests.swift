@@ -8,28 +8,11 @@ import Testing
 /// XOAUTH2 with a real token endpoint (scripts/token_endpoint.py) and Dovecot accepting the issued bearer token.
 @Suite("OAuth refresh")
 struct OAuthRefreshTests {
-    /// Starts the token endpoint; returns its URL and a stopper.
+    /// Starts the token endpoint (scripts/token_endpoint.py); returns its URL and a stopper.
     func endpoint(_ arguments: [String]) throws -> (url: String, stop: () -> Void) {
-        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("tg-token-\(UUID().uuidString)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments =
-            [
-                GatewayFixture.repository.appendingPathComponent("scripts/token_endpoint.py").path, "--port", "0",
-                "--ready-file", ready.path,
-            ] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var port = 0
-        for _ in 0..<200 where port == 0 {
-            Thread.sleep(forTimeInterval: 0.05)
-            port =
-                Int(
-                    ((try? String(contentsOf: ready, encoding: .utf8)) ?? "").trimmingCharacters(
-                        in: .whitespacesAndNewlines)) ?? 0
-        }
-        return ("http://127.0.0.1:\(port)/token", { kill(process.processIdentifier, SIGKILL) })
+        let script = GatewayFixture.repository.appendingPathComponent("scripts/token_endpoint.py").path
+        let server = try ChildServer { portFile in [script, "--port", "0", "--ready-file", portFile] + arguments }
+        return ("http://127.0.0.1:\(server.port)/token", server.stop)
     }
 
     func configure(_ gw: GatewayFixture, tokenURL: String) throws {
