@@ -36,16 +36,14 @@ public struct GatewayContext: Sendable {
 
     /// The intake decision for a raw mail as if it arrived now in the first mailbox; reads the store, writes nothing.
     public func inspectIntake(_ raw: [UInt8]) async throws -> InspectView.IntakeView? {
-        let message = MailParser.parse(raw)
-        guard let sender = message.from.first ?? message.replyTo.first else { return nil }
         let processor = MailProcessor(configuration: configuration, templates: templates)
         let origin = MailOrigin(mailbox: configuration.mailboxes[0].name, uidValidity: 0, uid: 0)
+        let mail = processor.prepare(raw: raw, origin: origin)
+        guard let sender = mail.sender else { return nil }
         return try await store.read { tx in
-            let messageID = message.messageID ?? processor.syntheticMessageID(raw: raw, origin: origin)
-            let context = try processor.intakeInput(
-                message, sender: sender, messageID: messageID, origin: origin, now: Date(), tx: tx)
+            let context = try processor.intakeInput(mail, sender: sender, now: Date(), tx: tx)
             let decision = Intake.decide(context.input)
-            return InspectView.IntakeView(decision, commands: processor.commandLines(message, decision: decision))
+            return InspectView.IntakeView(decision, commands: processor.commandLines(mail.message, decision: decision))
         }
     }
 
@@ -61,14 +59,12 @@ public struct GatewayContext: Sendable {
             }
             raw = [UInt8](data)
         }
-        let message = MailParser.parse(raw)
         let processor = MailProcessor(configuration: configuration, templates: templates)
         let origin = MailOrigin(mailbox: item.raw.mailbox, uidValidity: item.raw.uidValidity, uid: item.raw.uid)
+        let mail = processor.prepare(raw: raw, origin: origin)
         let now = Date()
-        let bytes = raw
         return try await store.write { tx in
-            let outcome = try processor.route(
-                raw: bytes, message: message, rawID: item.rawID, origin: origin, now: now, tx: tx)
+            let outcome = try processor.route(mail, rawID: item.rawID, now: now, tx: tx)
             try tx.resolveQuarantine(id: id, outcome: "retried: \(outcome)", at: now)
             return outcome
         }

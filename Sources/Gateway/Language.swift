@@ -54,15 +54,24 @@ public enum LanguageChooser {
     /// when the evidence is thin or mixed. Quoted lines (`>`) are ignored.
     public static func detect(_ text: String) -> String? {
         var scores: [String: Int] = [:]
-        var words = 0
-        // The opening of a mail says enough; bounding it keeps detection cheap on long mails.
-        for line in text.prefix(600).split(whereSeparator: \.isNewline) where !line.languageTrimmed().hasPrefix(">") {
-            for token in tokens(line) {
-                words += 1
-                if words > 2000 { break }
-                for (language, hint) in hints(token) { scores[language, default: 0] += hint }
+        // The opening of a mail says enough; bounding it keeps detection cheap on long mails. It runs on every
+        // incoming mail, so it works on Unicode scalars (no grapheme breaking) of the first 600 UTF-8 bytes.
+        var opening = text.utf8.prefix(600)
+        if opening.count < text.utf8.count {
+            // cut before a scalar that the prefix splits
+            while let last = opening.last, last & 0xC0 == 0x80 || last >= 0xC0 { opening = opening.dropLast() }
+        }
+        let scalars = String(Substring(opening)).unicodeScalars
+        var lineStart = scalars.startIndex
+        while lineStart < scalars.endIndex {
+            let lineEnd = scalars[lineStart...].firstIndex(where: { $0 == "\n" || $0 == "\r" }) ?? scalars.endIndex
+            let line = scalars[lineStart..<lineEnd]
+            lineStart = lineEnd < scalars.endIndex ? scalars.index(after: lineEnd) : lineEnd
+            if line.first(where: { !$0.properties.isWhitespace }) == ">" { continue }
+            tokens(line) { token in
+                for language in hints(token) { scores[language, default: 0] += 1 }
             }
-            for scalar in line.unicodeScalars where scalar.value >= 0xC0 {
+            for scalar in line where scalar.value >= 0xC0 {
                 if germanLetters.contains(scalar) { scores["de", default: 0] += 1 }
                 if frenchLetters.contains(scalar) { scores["fr", default: 0] += 1 }
             }
@@ -85,38 +94,64 @@ public enum LanguageChooser {
         tag.languageTrimmed().lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
-    /// Lowercased words; apostrophes (also `’`) stay inside words so `don't` and `j'ai` can be recognised.
+    /// Lowercased words; apostrophes (also `’`) stay inside words so `don't` and `j'ai` can be recognised. Works on
+    /// scalars with an ASCII fast path (it runs on every incoming mail); combining marks stay in their word, and
+    /// String comparison is canonical, so decomposed `très` still matches.
     static func tokens(_ line: Substring) -> [String] {
-        var tokens: [String] = []
-        var current = ""
-        for character in line.lowercased() {
-            if character.isLetter {
-                current.append(character)
-            } else if character == "'" || character == "’", !current.isEmpty {
-                current.append("'")
-            } else if !current.isEmpty {
-                tokens.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { tokens.append(current) }
-        return tokens
+        var result: [String] = []
+        tokens(line.unicodeScalars) { result.append($0) }
+        return result
     }
 
-    static func hints(_ token: String) -> [(String, Int)] {
-        if let apostrophe = token.firstIndex(of: "'") {
+    /// Calls `body` with each lowercased word of `line` (see `tokens(_:)`).
+    static func tokens(_ line: Substring.UnicodeScalarView, _ body: (String) -> Void) {
+        var current = String.UnicodeScalarView()
+        for scalar in line {
+            let value = scalar.value
+            if value < 0x80 {
+                let lower = value | 0x20
+                if lower >= 0x61 && lower <= 0x7A {
+                    current.append(Unicode.Scalar(UInt8(lower)))
+                    continue
+                }
+            } else if scalar.properties.isAlphabetic || scalar.properties.generalCategory == .nonspacingMark {
+                current.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+                continue
+            }
+            if value == 0x27 || value == 0x2019 {
+                if !current.isEmpty { current.append("'") }
+            } else if !current.isEmpty {
+                body(String(current))
+                current = String.UnicodeScalarView()
+            }
+        }
+        if !current.isEmpty { body(String(current)) }
+    }
+
+    /// The languages a word points to (one point each).
+    static func hints(_ token: String) -> [String] {
+        if let apostrophe = token.utf8.firstIndex(of: UInt8(ascii: "'")) {
             let head = token[..<apostrophe]
-            let tail = token[token.index(after: apostrophe)...]
+            let tail = token[token.utf8.index(after: apostrophe)...]
             if englishElisions.contains(tail), head.count > 1 || head == "i" {
-                return [("en", 1)]
+                return ["en"]
             }
             if frenchElisions.contains(head), !tail.isEmpty {
-                return [("fr", 1)] + (stopWords["fr"]!.contains(String(tail)) ? [("fr", 1)] : [])
+                return stopWords["fr"]!.contains(String(tail)) ? ["fr", "fr"] : ["fr"]
             }
             return []
         }
-        return stopWords.compactMap { $0.value.contains(token) ? ($0.key, 1) : nil }
+        return stopWordLanguages[token] ?? []
     }
+
+    /// `stopWords` inverted (word → languages), so each token costs one lookup.
+    static let stopWordLanguages: [String: [String]] = {
+        var inverted: [String: [String]] = [:]
+        for (language, words) in stopWords.sorted(by: { $0.key < $1.key }) {
+            for word in words { inverted[word, default: []].append(language) }
+        }
+        return inverted
+    }()
 
     /// Frequent function words that are distinctive for one language (shared ones like `in`, `was`, `des` are left
     /// out).

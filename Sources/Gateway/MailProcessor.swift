@@ -42,14 +42,20 @@ public struct MailProcessor: Sendable {
     public func process(
         raw: [UInt8], message: MailMessage, origin: MailOrigin, now: Date, in tx: any TicketWriting
     ) throws -> MailOutcome {
+        try process(prepare(raw: raw, message: message, origin: origin), now: now, in: tx)
+    }
+
+    /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.
+    public func process(_ mail: PreparedMail, now: Date, in tx: any TicketWriting) throws -> MailOutcome {
+        let origin = mail.origin
         if try tx.hasRawMail(mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid) {
             return .alreadyProcessed
         }
         let rawID = try tx.insert(
             RawMail(
                 mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
-                messageID: message.messageID, bytes: raw, receivedAt: now))
-        return try route(raw: raw, message: message, rawID: rawID, origin: origin, now: now, tx: tx)
+                messageID: mail.message.messageID, bytes: mail.raw, receivedAt: now))
+        return try route(mail, rawID: rawID, now: now, tx: tx)
     }
 
     /// A mail too large to load: its bytes are already on disk; record it, quarantine it, tell the sender politely.
@@ -80,22 +86,22 @@ public struct MailProcessor: Sendable {
     }
 
     /// Routes a stored mail (new, or retried from quarantine) to tickets, notices or the drop list.
-    public func route(
-        raw: [UInt8], message: MailMessage, rawID: Int64, origin: MailOrigin, now: Date, tx: any TicketWriting
-    ) throws -> MailOutcome {
-        guard let sender = message.from.first ?? message.replyTo.first, sender.address.contains("@") else {
+    public func route(_ mail: PreparedMail, rawID: Int64, now: Date, tx: any TicketWriting) throws -> MailOutcome {
+        let message = mail.message
+        let origin = mail.origin
+        guard let sender = mail.sender, sender.address.contains("@") else {
             return try quarantine(rawID, "no usable From address", tx: tx, now: now)
         }
-        let messageID = message.messageID ?? syntheticMessageID(raw: raw, origin: origin)
+        let messageID = mail.messageID
         if try tx.hasInboundArticle(messageID: messageID) {
             return .duplicate(try tx.ticketID(forMessageID: messageID))
         }
-        let gathered = try intakeInput(message, sender: sender, messageID: messageID, origin: origin, now: now, tx: tx)
+        let gathered = try intakeInput(mail, sender: sender, now: now, tx: tx)
         // A person's language is recorded from their first own mail (not from autoresponders or bounces).
         if gathered.agent == nil, gathered.report == nil, gathered.input.automaticSignals.isEmpty,
             try tx.language(of: sender.address) == nil
         {
-            try tx.recordLanguage(locale(for: message), for: sender.address)
+            try tx.recordLanguage(mail.locale, for: sender.address)
         }
         let intake = gathered.input
         let decision = Intake.decide(intake)
@@ -112,7 +118,7 @@ public struct MailProcessor: Sendable {
 
         case .bounce(let ticketID):
             return try handleBounce(
-                message, report: gathered.report, ticketID: ticketID, rawID: rawID, messageID: messageID,
+                message, report: mail.report, ticketID: ticketID, rawID: rawID, messageID: messageID,
                 reason: decision.reason, now: now, tx: tx)
 
         case .existing(let id, let automatic):
@@ -157,9 +163,7 @@ public struct MailProcessor: Sendable {
             return .appended(id, reason: decision.reason)
 
         case .new(var classification, let linkedTo):
-            let firstLine = message.text.split(whereSeparator: \.isNewline).first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
+            let firstLine = mail.firstLine
             var changeType: ChangeType?
             if decision.trustedAgent, let firstLine, firstLine == "/change" || firstLine.hasPrefix("/change ") {
                 classification.kind = .change
@@ -180,7 +184,10 @@ public struct MailProcessor: Sendable {
             ticket.service = classification.service
             ticket.assignmentGroup = classification.group
             ticket.changeType = changeType
-            try tx.insert(ticket)
+            // The workflow's first decision is pure, so the ticket is stored once, already in its first state.
+            let transition = try Workflow.decide(
+                ticket, .mailReceived(from: sender, messageID: messageID), now: now, context: context)
+            try tx.insert(transition.ticket)
             try tx.insert(
                 article(message, ticket: id, author: .requester, sender: sender, messageID: messageID, now: now),
                 rawMailID: rawID)
@@ -215,9 +222,6 @@ public struct MailProcessor: Sendable {
                 }
             }
             try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
-            let transition = try Workflow.decide(
-                ticket, .mailReceived(from: sender, messageID: messageID), now: now, context: context)
-            try tx.update(transition.ticket)
             for entry in transition.audit { try tx.append(entry) }
             try carryOut(transition.effects, ticket: transition.ticket, trigger: message, now: now, tx: tx)
             return .created(id, reason: decision.reason)
@@ -232,18 +236,14 @@ public struct MailProcessor: Sendable {
     }
 
     /// Gathers facts, store evidence and trust for the pure intake decision (read-only; also used by `mail inspect`).
-    func intakeInput(
-        _ message: MailMessage, sender: MailAddress, messageID: String, origin: MailOrigin, now: Date,
-        tx: any TicketReading
-    ) throws -> IntakeContext {
-        let mailbox = configuration.mailboxes.first { $0.name == origin.mailbox } ?? configuration.mailboxes[0]
+    func intakeInput(_ mail: PreparedMail, sender: MailAddress, now: Date, tx: any TicketReading) throws
+        -> IntakeContext
+    {
+        let message = mail.message
+        let mailbox = configuration.mailboxes.first { $0.name == mail.origin.mailbox } ?? configuration.mailboxes[0]
         let agent = configuration.agent(for: sender.address)
-        let report = DeliveryReport.parse(message)
-        var signals = AutoReply.signals(message)
-        if let returnPath = message.header("Return-Path"), returnPath.trimmingCharacters(in: .whitespaces) == "<>" {
-            signals.append("null return path")
-        }
-        let evidence = try gatherEvidence(message, report: report, tx: tx)
+        let report = mail.report
+        let evidence = try gatherEvidence(mail, tx: tx)
         var threaded: (state: TicketState, closedAt: Date?)?
         let candidate = evidence.referencedTicket ?? evidence.subjectTag ?? evidence.bodyReference
         if let candidate, let ticket = try tx.ticket(candidate) { threaded = (ticket.state, ticket.closedAt) }
@@ -255,16 +255,18 @@ public struct MailProcessor: Sendable {
                 domain == $0.lowercased() || domain.hasSuffix("." + $0.lowercased())
             }
         let known = try listed || tx.isParticipantAnywhere(sender.address)
-        let trust = SenderTrust.evaluate(
-            fromAddress: sender.address, authenticationResults: message.headers(named: "Authentication-Results"),
-            policy: configuration.trustPolicy)
+        let trust =
+            (mail.sender == sender ? mail.trust : nil)
+            ?? SenderTrust.evaluate(
+                fromAddress: sender.address, authenticationResults: message.headers(named: "Authentication-Results"),
+                policy: configuration.trustPolicy)
         let facts = MailFacts(
             recipients: (message.to + message.cc).map(\.address) + [mailbox.address], sender: sender.address,
             subject: message.subject, body: message.text,
             headers: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
         let input = IntakeInput(
-            facts: facts, messageID: messageID, automaticSignals: report == nil ? signals : [],
-            ownMailReason: ownMailReason(message, sender: sender),
+            facts: facts, messageID: mail.messageID, automaticSignals: report == nil ? mail.signals : [],
+            ownMailReason: mail.sender == sender ? mail.ownMailReason : ownMailReason(message, sender: sender),
             bounceOf: report.map { $0.originalMessageID ?? "unknown" }, evidence: evidence,
             threadedTicket: threaded,
             agentName: agent?.name ?? configuration.approver(for: sender.address).map { $0.name ?? $0.address },
@@ -418,14 +420,13 @@ public struct MailProcessor: Sendable {
         return nil
     }
 
-    func gatherEvidence(_ message: MailMessage, report: DeliveryReport?, tx: any TicketReading) throws
-        -> ThreadingEvidence
-    {
+    func gatherEvidence(_ mail: PreparedMail, tx: any TicketReading) throws -> ThreadingEvidence {
         var evidence = ThreadingEvidence()
+        let message = mail.message
         let domain = configuration.instance.domain
         let secret = configuration.instance.secret.value
         var candidates = message.inReplyTo + message.references.reversed()
-        if let original = report?.originalMessageID { candidates.insert(original, at: 0) }
+        if let original = mail.report?.originalMessageID { candidates.insert(original, at: 0) }
         for id in candidates {
             if let ticket = OutboundMessageID.ticket(in: id, domain: domain, secret: secret),
                 try tx.ticket(ticket) != nil
@@ -438,13 +439,13 @@ public struct MailProcessor: Sendable {
                 break
             }
         }
-        if let tag = Threading.subjectTags(message.subject).first {
+        if let tag = mail.subjectTag {
             evidence.subjectTag = tag
             if try tx.ticket(tag) != nil {
                 evidence.taggedTicketParticipants = try tx.participants(of: tag)
             }
         }
-        if let reference = TicketReference.find(in: message.text, secret: secret).first {
+        if let reference = mail.bodyReference {
             evidence.bodyReference = reference
             if try tx.ticket(reference) != nil {
                 evidence.referencedTicketParticipants = try tx.participants(of: reference)
@@ -469,8 +470,6 @@ public struct MailProcessor: Sendable {
 
     /// Message-IDs the requester has seen, oldest first: what References should chain.
     func conversation(of id: TicketID, tx: any TicketReading) throws -> [String] {
-        try tx.articles(of: id).filter {
-            $0.direction == .outbound || (!$0.isInternal && $0.author == .requester)
-        }.map(\.messageID)
+        try tx.conversationMessageIDs(of: id)
     }
 }

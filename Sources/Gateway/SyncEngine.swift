@@ -19,8 +19,9 @@ public struct SyncReport: Sendable, Equatable {
     public init() {}
 }
 
-/// One sync cycle: for each mailbox fetch what is new since the checkpoint, process each mail in its own
-/// transaction (ticket change + outbox + checkpoint together), then drain the outbox.
+/// One sync cycle: for each mailbox fetch what is new since the checkpoint, process it in transactions of a bounded
+/// number of mails (ticket changes + outbox + checkpoint commit together, so a crash redoes a whole chunk or
+/// nothing), then drain the outbox. The next batch is fetched and prepared while the store writes the current one.
 public struct SyncEngine: Sendable {
     public let configuration: Configuration
     public let store: any TicketStore
@@ -28,6 +29,11 @@ public struct SyncEngine: Sendable {
     public let logger: Logger
     /// Upper bound of bytes fetched in one `UID FETCH` round trip.
     public var batchBytes = 8 << 20
+    /// The first fetch is small so processing starts early; each next one doubles up to `batchBytes`.
+    public var firstBatchBytes = 256 << 10
+    /// Mails per store transaction: one commit (and WAL sync) per chunk instead of per mail, while a crash redoes at
+    /// most one chunk and other writers (the outbox, a second mailbox) wait at most one chunk.
+    public var mailsPerTransaction = 200
     public var clock: @Sendable () -> Date = { Date() }
 
     public init(configuration: Configuration, store: any TicketStore, templates: TemplateSet, logger: Logger) {
@@ -126,38 +132,66 @@ public struct SyncEngine: Sendable {
         let uids = try await session.uidSearch("UID \(lastUID + 1):*").filter { $0 > lastUID }
         guard !uids.isEmpty else { return }
         let sizes = try await session.fetchSizes(UIDSet.format(uids)).filter { $0.uid > lastUID }
-        let plan = Self.plan(sizes.sorted { $0.uid < $1.uid }, batchBytes: batchBytes, limit: mailbox.messageLimit)
-        for step in plan {
-            var done: [UInt32] = []
-            switch step {
-            case .batch(let batch):
+        let plan = Self.plan(
+            sizes.sorted { $0.uid < $1.uid }, batchBytes: batchBytes, limit: mailbox.messageLimit,
+            firstBatchBytes: firstBatchBytes)
+        let processor = self.processor
+        let uidValidity = status.uidValidity
+        // Fetches and prepares (parses, reads) the batch of a step, off the store's writer.
+        func prefetch(_ index: Int) -> Task<[PreparedMail], any Error>? {
+            guard index < plan.count, case .batch(let batch) = plan[index] else { return nil }
+            return Task {
                 let messages = try await session.fetchMessages(UIDSet.format(batch))
-                for fetched in messages.sorted(by: { $0.uid < $1.uid }) where fetched.uid > lastUID {
-                    report.fetched += 1
-                    let outcome = try await process(fetched, mailbox: mailbox.name, uidValidity: status.uidValidity)
-                    lastUID = fetched.uid
-                    done.append(fetched.uid)
-                    record(outcome, uid: fetched.uid, mailbox: mailbox.name, report: &report)
+                return messages.sorted { $0.uid < $1.uid }.map {
+                    processor.prepare(
+                        raw: $0.raw, origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
                 }
-            case .oversize(let uid, let size):
-                report.fetched += 1
-                let path = try quarantinePath(mailbox: mailbox.name, uidValidity: status.uidValidity, uid: uid)
-                let head = try await session.streamMessage(uid: uid, to: path)
-                let origin = MailOrigin(mailbox: mailbox.name, uidValidity: status.uidValidity, uid: uid)
-                let processor = self.processor
-                let now = clock()
-                let outcome = try await store.write { tx in
-                    let outcome = try processor.processOversize(
-                        head: head, path: path, size: size, origin: origin, now: now, in: tx)
-                    try tx.save(
-                        MailboxCheckpoint(mailbox: origin.mailbox, uidValidity: origin.uidValidity, lastUID: uid))
-                    return outcome
-                }
-                lastUID = uid
-                done.append(uid)
-                record(outcome, uid: uid, mailbox: mailbox.name, report: &report)
             }
-            await afterProcessing(done, mailbox: mailbox, session: session)
+        }
+        var pending = prefetch(0)
+        do {
+            for (index, step) in plan.enumerated() {
+                var done: [UInt32] = []
+                switch step {
+                case .batch:
+                    let prepared = try await (pending ?? prefetch(index))?.value ?? []
+                    pending = prefetch(index + 1)
+                    let fresh = prepared.filter { $0.origin.uid > lastUID }
+                    for start in stride(from: 0, to: fresh.count, by: max(1, mailsPerTransaction)) {
+                        let chunk = Array(fresh[start..<min(start + max(1, mailsPerTransaction), fresh.count)])
+                        let outcomes = try await process(chunk, mailbox: mailbox.name, uidValidity: uidValidity)
+                        for (mail, outcome) in zip(chunk, outcomes) {
+                            report.fetched += 1
+                            lastUID = mail.origin.uid
+                            done.append(mail.origin.uid)
+                            record(outcome, uid: mail.origin.uid, mailbox: mailbox.name, report: &report)
+                        }
+                    }
+                case .oversize(let uid, let size):
+                    report.fetched += 1
+                    let path = try quarantinePath(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
+                    let head = try await session.streamMessage(uid: uid, to: path)
+                    let origin = MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
+                    let now = clock()
+                    let outcome = try await store.write { tx in
+                        let outcome = try processor.processOversize(
+                            head: head, path: path, size: size, origin: origin, now: now, in: tx)
+                        try tx.save(
+                            MailboxCheckpoint(mailbox: origin.mailbox, uidValidity: origin.uidValidity, lastUID: uid))
+                        return outcome
+                    }
+                    lastUID = uid
+                    done.append(uid)
+                    record(outcome, uid: uid, mailbox: mailbox.name, report: &report)
+                    pending = prefetch(index + 1)
+                }
+                await afterProcessing(done, mailbox: mailbox, session: session)
+            }
+        } catch {
+            // A fetch still in flight must finish (or fail) before the caller closes the session.
+            pending?.cancel()
+            _ = try? await pending?.value
+            throw error
         }
     }
 
@@ -188,21 +222,23 @@ public struct SyncEngine: Sendable {
         return directory.appendingPathComponent("\(uidValidity)-\(uid).eml").path
     }
 
-    func process(_ fetched: FetchedMessage, mailbox: String, uidValidity: UInt32) async throws -> MailOutcome {
-        let message = MailParser.parse(fetched.raw)
-        let origin = MailOrigin(mailbox: mailbox, uidValidity: uidValidity, uid: fetched.uid)
+    /// Processes prepared mails of one mailbox in one transaction that also advances the checkpoint to the last.
+    func process(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
+        guard let last = mails.last else { return [] }
         let processor = self.processor
-        let now = clock()
-        let raw = fetched.raw
+        let clock = self.clock
         return try await store.write { tx in
-            let outcome: MailOutcome
-            do {
-                outcome = try processor.process(raw: raw, message: message, origin: origin, now: now, in: tx)
-            } catch let error as TemplateError {
-                throw GatewayError.template(error)
+            var outcomes: [MailOutcome] = []
+            outcomes.reserveCapacity(mails.count)
+            for mail in mails {
+                do {
+                    outcomes.append(try processor.process(mail, now: clock(), in: tx))
+                } catch let error as TemplateError {
+                    throw GatewayError.template(error)
+                }
             }
-            try tx.save(MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: origin.uid))
-            return outcome
+            try tx.save(MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid))
+            return outcomes
         }
     }
 
@@ -230,11 +266,15 @@ public struct SyncEngine: Sendable {
     }
 
     /// Splits sorted (uid, size) pairs into fetch steps in UID order: runs whose total stays under `batchBytes`, and
-    /// every mail above `limit` on its own to be streamed to disk.
-    static func plan(_ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int) -> [FetchPlan] {
+    /// every mail above `limit` on its own to be streamed to disk. The first run may be smaller (`firstBatchBytes`),
+    /// each next one doubling, so the first mails are processed while later ones are still on the wire.
+    static func plan(
+        _ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int, firstBatchBytes: Int? = nil
+    ) -> [FetchPlan] {
         var result: [FetchPlan] = []
         var current: [UInt32] = []
         var total = 0
+        var budget = min(firstBatchBytes ?? batchBytes, batchBytes)
         for (uid, size) in sizes {
             if size > limit {
                 if !current.isEmpty { result.append(.batch(current)) }
@@ -243,10 +283,11 @@ public struct SyncEngine: Sendable {
                 result.append(.oversize(uid: uid, size: size))
                 continue
             }
-            if !current.isEmpty && total + size > batchBytes {
+            if !current.isEmpty && total + size > budget {
                 result.append(.batch(current))
                 current = []
                 total = 0
+                budget = min(budget * 2, batchBytes)
             }
             current.append(uid)
             total += size

@@ -62,6 +62,7 @@ public struct TemplateSet: Sendable {
         guard !templates.isEmpty else {
             throw TemplateError(file: directory, message: "contains no templates (expected <locale>/<name>.*.mustache)")
         }
+        locales = Set(templates.keys.compactMap { $0.split(separator: "/").first.map(String.init) })
     }
 
     /// Template names available for a locale (without the `.subject`/`.text`/`.html` suffix).
@@ -72,9 +73,8 @@ public struct TemplateSet: Sendable {
             })
     }
 
-    public var locales: Set<String> {
-        Set(templates.keys.compactMap { $0.split(separator: "/").first.map(String.init) })
-    }
+    /// Locales that have at least one template; asked for every mail, so computed once.
+    public private(set) var locales: Set<String> = []
 
     /// The word a locale uses for a code (`label("state", "in_progress", locale: "de")` is "in Bearbeitung"), from
     /// `<locale>/labels.yaml`, else the default locale's, else nil.

@@ -8,6 +8,8 @@ extension DeliveryReport {
         "mail.daemon", "bounce", "bounces", "nobody", "root", "system", "administrator", "mail",
     ]
 
+    private static let bounceSubjectBytes: [[UInt8]] = bounceSubjects.map { Array($0.utf8) }
+
     private static let bounceSubjects: [String] = [
         "undeliver", "delivery status notification", "mail delivery failed", "failure notice", "returned mail",
         "delivery failure", "delivery failed", "non-delivery", "nondeliver", "non delivery", "could not be delivered",
@@ -42,8 +44,9 @@ extension DeliveryReport {
 
     /// Whether headers say this is a message from a mailer daemon about a failed delivery.
     static func looksLikeBounce(_ message: MailMessage) -> Bool {
-        let subject = message.subject.lowercased()
-        return bounceSubjects.contains(where: { subject.contains($0) }) || isFromMailerDaemon(message)
+        // Byte search: this runs on every incoming mail, and Foundation's `contains` costs a CFString per needle.
+        let subject = Array(message.subject.lowercased().utf8)
+        return bounceSubjectBytes.contains(where: { AutoReply.contains(subject, $0) }) || isFromMailerDaemon(message)
     }
 
     /// The sender is a mailer daemon / postmaster, or the message returns an original with failure wording.
@@ -200,6 +203,8 @@ extension DeliveryReport {
 
     /// Amazon SES notifications forwarded by mail (SNS): JSON with `bouncedRecipients` or `delivery.recipients`.
     static func parseSESNotification(_ message: MailMessage) -> DeliveryReport? {
+        // Runs on every incoming mail: decide on the first non-blank byte before copying or searching the body.
+        guard message.text.utf8.first(where: { !$0.isBlankOrEOL }) == UInt8(ascii: "{") else { return nil }
         let body = message.text.trimmingBlanks()
         guard body.hasPrefix("{"), body.utf8.count < 1_000_000, body.contains("\"notificationType\""),
             let end = body.lastIndex(of: "}")

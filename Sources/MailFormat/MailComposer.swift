@@ -287,7 +287,16 @@ public enum MailComposer {
 
     /// Removes brackets, blanks and line breaks from an id.
     static func sanitizeID(_ id: String) -> String {
-        String(id.filter { !($0 == "<" || $0 == ">" || $0.isWhitespace) })
+        stripping(id) { $0 == "<" || $0 == ">" || $0.properties.isWhitespace }
+    }
+
+    /// `text` without the scalars `drop` names; returns `text` itself (no copy) when none is there. Composing runs
+    /// for every outgoing mail, so this works on scalars, not grapheme clusters.
+    static func stripping(_ text: String, _ drop: (Unicode.Scalar) -> Bool) -> String {
+        guard text.unicodeScalars.contains(where: drop) else { return text }
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where !drop(scalar) { kept.append(scalar) }
+        return String(kept)
     }
 
     static func sanitizeName(_ name: String) -> String? {
@@ -313,9 +322,11 @@ public enum MailComposer {
         var words: [String] = []
         for (index, a) in list.enumerated() {
             var these: [String] = []
-            let address = a.address.filter { !$0.isWhitespace && $0 != "<" && $0 != ">" }
+            let address = stripping(a.address) { $0 == "<" || $0 == ">" || $0.properties.isWhitespace }
             if let name = a.name?.trimmingBlanks(), !name.isEmpty {
-                let clean = String(name.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+                let clean =
+                    name.utf8.contains { $0 == 0x0D || $0 == 0x0A }
+                    ? String(name.map { $0 == "\r" || $0 == "\n" ? " " : $0 }) : name
                 if EncodedWord.needsEncoding(clean) {
                     these += EncodedWord.encodedWords(clean)
                 } else if clean.contains(where: { specials.contains($0) }) {

@@ -41,19 +41,28 @@ public enum TicketReference {
         "[TG:\(ticket):\(mac(ticket, secret: secret))]"
     }
 
-    /// Every correctly signed reference in a text (quoted history included), first first.
+    /// Every correctly signed reference in a text (quoted history included), first first. Scans UTF-8 bytes: it
+    /// runs over the whole body of every incoming mail.
     public static func find(in text: String, secret: String) -> [TicketID] {
         var result: [TicketID] = []
-        var rest = text[...]
-        while let start = rest.range(of: "[TG:") {
-            rest = rest[start.upperBound...]
-            guard let end = rest.firstIndex(of: "]") else { break }
-            let body = rest[..<end]
-            rest = rest[end...]
-            let fields = body.split(separator: ":")
-            guard fields.count == 2, let ticket = TicketID(fields[0]), fields[1] == mac(ticket, secret: secret) else {
+        let bytes = Array(text.utf8)
+        let open: [UInt8] = Array("[TG:".utf8)
+        let close = UInt8(ascii: "]")
+        var index = 0
+        while index + open.count <= bytes.count {
+            guard bytes[index] == open[0], bytes[index + 1] == open[1], bytes[index + 2] == open[2],
+                bytes[index + 3] == open[3]
+            else {
+                index += 1
                 continue
             }
+            let start = index + open.count
+            guard let end = bytes[start...].firstIndex(of: close) else { break }
+            index = end
+            let fields = bytes[start..<end].split(separator: UInt8(ascii: ":"))
+            guard fields.count == 2, let ticket = TicketID(String(decoding: fields[0], as: UTF8.self)),
+                String(decoding: fields[1], as: UTF8.self) == mac(ticket, secret: secret)
+            else { continue }
             if !result.contains(ticket) { result.append(ticket) }
         }
         return result

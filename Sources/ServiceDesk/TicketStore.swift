@@ -118,6 +118,9 @@ public protocol TicketReading {
     func tickets(inStates states: [TicketState]) throws -> [Ticket]
     /// The language recorded for a person (from their first mail), if any.
     func language(of address: String) throws -> String?
+    /// Message-IDs the requester has seen, oldest first (outbound mail and their own public mail): what the
+    /// References of the next mail chain. Read for every outgoing mail, so a store answers it without article texts.
+    func conversationMessageIDs(of id: TicketID) throws -> [String]
 }
 
 /// Write access inside one transaction: everything done through it commits together or not at all.

@@ -118,13 +118,15 @@ final class SQLiteTransaction: TicketWriting {
     // MARK: reading
 
     func ticket(_ id: TicketID) throws -> Ticket? {
-        try Row.fetchOne(db, sql: "SELECT * FROM ticket WHERE id = ?", arguments: [id.description]).flatMap(
-            Self.ticket(from:))
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM ticket WHERE id = ?"), arguments: [id.description])
+            .flatMap(
+                Self.ticket(from:))
     }
 
     func tickets() throws -> [Ticket] {
-        try Row.fetchAll(db, sql: "SELECT * FROM ticket ORDER BY created_at, kind, number").compactMap(
-            Self.ticket(from:))
+        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM ticket ORDER BY created_at, kind, number"))
+            .compactMap(
+                Self.ticket(from:))
     }
 
     static func ticket(from row: Row) -> Ticket? {
@@ -146,47 +148,69 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func articles(of id: TicketID) throws -> [Article] {
-        try Row.fetchAll(db, sql: "SELECT * FROM article WHERE ticket_id = ? ORDER BY id", arguments: [id.description])
-            .map { row in
-                Article(
-                    ticketID: id, direction: Article.Direction(rawValue: row["direction"]) ?? .inbound,
-                    author: AuthorRole(rawValue: row["author"]) ?? .requester,
-                    from: MailAddress(name: row["from_name"], address: row["from_address"]),
-                    to: Self.decodeAddresses(row["to_json"]), subject: row["subject"], messageID: row["message_id"],
-                    text: row["text"], isInternal: row["internal"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
-            }
+        try Row.fetchAll(
+            try db.cachedStatement(sql: "SELECT * FROM article WHERE ticket_id = ? ORDER BY id"),
+            arguments: [id.description]
+        )
+        .map { row in
+            Article(
+                ticketID: id, direction: Article.Direction(rawValue: row["direction"]) ?? .inbound,
+                author: AuthorRole(rawValue: row["author"]) ?? .requester,
+                from: MailAddress(name: row["from_name"], address: row["from_address"]),
+                to: Self.decodeAddresses(row["to_json"]), subject: row["subject"], messageID: row["message_id"],
+                text: row["text"], isInternal: row["internal"],
+                createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+    }
+
+    func conversationMessageIDs(of id: TicketID) throws -> [String] {
+        try String.fetchAll(
+            try db.cachedStatement(
+                sql: """
+                    SELECT message_id FROM article WHERE ticket_id = ?
+                    AND (direction = 'out' OR (internal = 0 AND author = 'requester')) ORDER BY id
+                    """), arguments: [id.description])
     }
 
     func auditTrail(of id: TicketID) throws -> [AuditEntry] {
-        try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE ticket_id = ? ORDER BY id", arguments: [id.description])
-            .map { row in
-                AuditEntry(
-                    ticketID: id, at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"],
-                    viaMessageID: row["via_message_id"], action: row["action"], oldValue: row["old_value"],
-                    newValue: row["new_value"])
-            }
+        try Row.fetchAll(
+            try db.cachedStatement(sql: "SELECT * FROM audit WHERE ticket_id = ? ORDER BY id"),
+            arguments: [id.description]
+        )
+        .map { row in
+            AuditEntry(
+                ticketID: id, at: Date(timeIntervalSince1970: row["at"]), actor: row["actor"],
+                viaMessageID: row["via_message_id"], action: row["action"], oldValue: row["old_value"],
+                newValue: row["new_value"])
+        }
     }
 
     func ticketID(forMessageID messageID: String) throws -> TicketID? {
-        try String.fetchOne(db, sql: "SELECT ticket_id FROM message_ref WHERE message_id = ?", arguments: [messageID])
-            .flatMap { TicketID($0) }
+        try String.fetchOne(
+            try db.cachedStatement(sql: "SELECT ticket_id FROM message_ref WHERE message_id = ?"),
+            arguments: [messageID]
+        )
+        .flatMap { TicketID($0) }
     }
 
     func hasInboundArticle(messageID: String) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')",
+            try db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')"),
             arguments: [messageID]) ?? false
     }
 
     func participants(of id: TicketID) throws -> Set<String> {
         Set(
             try String.fetchAll(
-                db, sql: "SELECT address FROM participant WHERE ticket_id = ?", arguments: [id.description]))
+                try db.cachedStatement(sql: "SELECT address FROM participant WHERE ticket_id = ?"),
+                arguments: [id.description]))
     }
 
     func checkpoint(mailbox: String) throws -> MailboxCheckpoint? {
-        try Row.fetchOne(db, sql: "SELECT * FROM mailbox_checkpoint WHERE mailbox = ?", arguments: [mailbox]).map {
+        try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT * FROM mailbox_checkpoint WHERE mailbox = ?"), arguments: [mailbox]
+        ).map {
             MailboxCheckpoint(
                 mailbox: mailbox, uidValidity: UInt32(truncatingIfNeeded: $0["uid_validity"] as Int64),
                 lastUID: UInt32(truncatingIfNeeded: $0["last_uid"] as Int64))
@@ -195,23 +219,27 @@ final class SQLiteTransaction: TicketWriting {
 
     func hasRawMail(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid = ?)",
+            try db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid = ?)"),
             arguments: [mailbox, Int64(uidValidity), Int64(uid)]) ?? false
     }
 
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
         if let status {
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id", arguments: [status.rawValue]
+                try db.cachedStatement(sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id"),
+                arguments: [status.rawValue]
             )
             .map(Self.outboxItem(from:))
         }
-        return try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map(Self.outboxItem(from:))
+        return try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM outbox ORDER BY id")).map(
+            Self.outboxItem(from:))
     }
 
     func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            try db.cachedStatement(
+                sql: "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"),
             arguments: [now.timeIntervalSince1970, limit]
         ).map(Self.outboxItem(from:))
     }
@@ -230,11 +258,11 @@ final class SQLiteTransaction: TicketWriting {
 
     func quarantined() throws -> [QuarantineEntry] {
         try Row.fetchAll(
-            db,
-            sql: """
-                SELECT q.id, q.reason, q.created_at, r.mailbox, r.uid, r.message_id, r.size FROM quarantine q
-                JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.resolved_at IS NULL ORDER BY q.id
-                """
+            try db.cachedStatement(
+                sql: """
+                    SELECT q.id, q.reason, q.created_at, r.mailbox, r.uid, r.message_id, r.size FROM quarantine q
+                    JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.resolved_at IS NULL ORDER BY q.id
+                    """)
         ).map { row in
             QuarantineEntry(
                 id: row["id"], reason: row["reason"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
@@ -246,11 +274,11 @@ final class SQLiteTransaction: TicketWriting {
     func quarantinedMail(id: Int64) throws -> (entry: QuarantineEntry, raw: RawMail, rawID: Int64)? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT q.id AS qid, q.reason, q.created_at AS qcreated, q.resolved_at AS qresolved, r.* FROM quarantine q
-                    JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.id = ?
-                    """, arguments: [id])
+                try db.cachedStatement(
+                    sql: """
+                        SELECT q.id AS qid, q.reason, q.created_at AS qcreated, q.resolved_at AS qresolved, r.* FROM quarantine q
+                        JOIN raw_mail r ON r.id = q.raw_mail_id WHERE q.id = ?
+                        """), arguments: [id])
         else { return nil }
         let uid = UInt32(truncatingIfNeeded: row["uid"] as Int64)
         let entry = QuarantineEntry(
@@ -266,7 +294,7 @@ final class SQLiteTransaction: TicketWriting {
 
     func auditEntries(from: Date, to: Date) throws -> [AuditEntry] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY id",
+            try db.cachedStatement(sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY id"),
             arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
         ).compactMap { row in
             guard let id = TicketID(row["ticket_id"] as String) else { return nil }
@@ -281,13 +309,15 @@ final class SQLiteTransaction: TicketWriting {
         guard !states.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: states.count).joined(separator: ", ")
         return try Row.fetchAll(
-            db, sql: "SELECT * FROM ticket WHERE state IN (\(marks)) ORDER BY created_at",
+            try db.cachedStatement(sql: "SELECT * FROM ticket WHERE state IN (\(marks)) ORDER BY created_at"),
             arguments: StatementArguments(states.map(\.rawValue))
         ).compactMap(Self.ticket(from:))
     }
 
     func oauthState(mailbox: String) throws -> OAuthState? {
-        try Row.fetchOne(db, sql: "SELECT * FROM oauth_state WHERE mailbox = ?", arguments: [mailbox]).map {
+        try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT * FROM oauth_state WHERE mailbox = ?"), arguments: [mailbox]
+        ).map {
             OAuthState(
                 mailbox: mailbox, accessToken: $0["access_token"],
                 expiresAt: Date(timeIntervalSince1970: $0["expires_at"]), refreshToken: $0["refresh_token"])
@@ -296,37 +326,43 @@ final class SQLiteTransaction: TicketWriting {
 
     func automaticMailCount(to address: String, since: Date) throws -> Int {
         try Int.fetchOne(
-            db,
-            sql: "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?",
+            try db.cachedStatement(
+                sql: "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?"),
             arguments: [address.lowercased(), since.timeIntervalSince1970]) ?? 0
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
         try String.fetchOne(
-            db, sql: "SELECT reason FROM undeliverable WHERE address = ?", arguments: [address.lowercased()])
+            try db.cachedStatement(sql: "SELECT reason FROM undeliverable WHERE address = ?"),
+            arguments: [address.lowercased()])
     }
 
     func isParticipantAnywhere(_ address: String) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)", arguments: [address.lowercased()])
+            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)"),
+            arguments: [address.lowercased()])
             ?? false
     }
 
     // MARK: writing
 
     func markUndeliverable(_ address: String, reason: String, at: Date) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)"
+        ).execute(
             arguments: [address.lowercased(), reason, at.timeIntervalSince1970])
     }
 
     func language(of address: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT language FROM person WHERE address = ?", arguments: [address.lowercased()])
+        try String.fetchOne(
+            try db.cachedStatement(sql: "SELECT language FROM person WHERE address = ?"),
+            arguments: [address.lowercased()])
     }
 
     func recordLanguage(_ language: String, for address: String) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)"
+        ).execute(
             arguments: [address.lowercased(), language])
     }
 
@@ -339,57 +375,66 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func dropOutbox(id: Int64) throws -> Bool {
-        try db.execute(
-            sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')",
+        try db.cachedStatement(
+            sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')"
+        ).execute(
             arguments: [id])
         return db.changesCount > 0
     }
 
     func resolveQuarantine(id: Int64, outcome: String, at: Date) throws {
-        try db.execute(
-            sql: "UPDATE quarantine SET resolved_at = ?, outcome = ? WHERE id = ?",
+        try db.cachedStatement(
+            sql: "UPDATE quarantine SET resolved_at = ?, outcome = ? WHERE id = ?"
+        ).execute(
             arguments: [at.timeIntervalSince1970, outcome, id])
     }
 
     func save(_ state: OAuthState) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO oauth_state (mailbox, access_token, expires_at, refresh_token)
                 VALUES (?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [state.mailbox, state.accessToken, state.expiresAt.timeIntervalSince1970, state.refreshToken])
     }
 
     func clearUndeliverable(_ address: String) throws {
-        try db.execute(sql: "DELETE FROM undeliverable WHERE address = ?", arguments: [address.lowercased()])
+        try db.cachedStatement(sql: "DELETE FROM undeliverable WHERE address = ?").execute(arguments: [
+            address.lowercased()
+        ])
     }
 
     func quarantine(rawMailID: Int64, reason: String, at: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO quarantine (raw_mail_id, reason, created_at) VALUES (?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT INTO quarantine (raw_mail_id, reason, created_at) VALUES (?, ?, ?)"
+        ).execute(
             arguments: [rawMailID, reason, at.timeIntervalSince1970])
     }
 
     func nextTicketID(kind: TicketKind) throws -> TicketID {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
                 ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
-                """, arguments: [kind.rawValue])
+                """
+        ).execute(arguments: [kind.rawValue])
         let number =
             try Int.fetchOne(
-                db, sql: "SELECT last_number FROM ticket_counter WHERE kind = ?", arguments: [kind.rawValue])
+                try db.cachedStatement(sql: "SELECT last_number FROM ticket_counter WHERE kind = ?"),
+                arguments: [kind.rawValue])
             ?? 1
         return TicketID(kind: kind, number: number)
     }
 
     func insert(_ ticket: Ticket) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
                     assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 ticket.id.description, ticket.kind.rawValue, ticket.id.number, ticket.state.rawValue, ticket.subject,
                 ticket.requester.name, ticket.requester.address, ticket.priority.rawValue, ticket.assignee,
@@ -404,11 +449,12 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func update(_ ticket: Ticket) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE ticket SET state = ?, subject = ?, priority = ?, assignee = ?, updated_at = ?, resolved_at = ?,
                     closed_at = ?, first_response_at = ?, document = ? WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [
                 ticket.state.rawValue, ticket.subject, ticket.priority.rawValue, ticket.assignee,
                 ticket.updatedAt.timeIntervalSince1970, ticket.resolvedAt?.timeIntervalSince1970,
@@ -418,34 +464,38 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func insert(_ article: Article, rawMailID: Int64?) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
                     message_id, text, internal, raw_mail_id, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 article.ticketID.description, article.direction.rawValue, article.author.rawValue, article.from.name,
                 article.from.address, Self.encodeAddresses(article.to), article.subject, article.messageID,
                 article.text, article.isInternal, rawMailID, article.createdAt.timeIntervalSince1970,
             ])
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
+        ).execute(
             arguments: [article.messageID, article.ticketID.description])
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)"
+        ).execute(
             arguments: [id.description, address.address.lowercased(), address.name, role.rawValue])
     }
 
     func insert(_ raw: RawMail) throws -> Int64 {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 raw.mailbox, Int64(raw.uidValidity), Int64(raw.uid), raw.messageID, raw.size, Data(raw.bytes),
                 raw.receivedAt.timeIntervalSince1970, raw.path,
@@ -455,12 +505,13 @@ final class SQLiteTransaction: TicketWriting {
 
     func enqueue(_ item: OutboxItem) throws {
         let recipients = String(decoding: try JSONEncoder().encode(item.recipients), as: UTF8.self)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
                     next_attempt_at, last_error, created_at, sent_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 item.ticketID?.description, item.purpose, item.messageID, item.mailFrom, recipients, Data(item.raw),
                 item.status.rawValue, item.attempts, item.nextAttemptAt.timeIntervalSince1970, item.lastError,
@@ -468,25 +519,28 @@ final class SQLiteTransaction: TicketWriting {
             ])
         let outboxID = db.lastInsertedRowID
         for address in item.recipients {
-            try db.execute(
-                sql: "INSERT INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)"
+            ).execute(
                 arguments: [
                     outboxID, address.lowercased(), item.mailFrom.isEmpty, item.createdAt.timeIntervalSince1970,
                 ])
         }
         if let ticketID = item.ticketID {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
+            ).execute(
                 arguments: [item.messageID, ticketID.description])
         }
     }
 
     func append(_ entry: AuditEntry) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.ticketID.description, entry.at.timeIntervalSince1970, entry.actor, entry.viaMessageID,
                 entry.action, entry.oldValue, entry.newValue,
@@ -494,12 +548,13 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func save(_ checkpoint: MailboxCheckpoint) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO mailbox_checkpoint (mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity,
                     last_uid = excluded.last_uid, updated_at = excluded.updated_at
-                """,
+                """
+        ).execute(
             arguments: [
                 checkpoint.mailbox, Int64(checkpoint.uidValidity), Int64(checkpoint.lastUID),
                 Date().timeIntervalSince1970,
@@ -514,10 +569,11 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [permanent ? "failed" : "pending", error, nextAttemptAt.timeIntervalSince1970, outboxID])
     }
 
