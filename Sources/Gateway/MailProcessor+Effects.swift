@@ -222,7 +222,6 @@ extension MailProcessor {
         let language =
             recorded ?? (isAgent ? nil : trigger.map { self.locale(for: $0) }) ?? configuration.instance.language
             ?? "en"
-        let rendered = try templates.render(view, locale: language)
         let messageID = OutboundMessageID.make(
             ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)
         let thread = try conversation(of: ticket.id, tx: tx)
@@ -242,21 +241,36 @@ extension MailProcessor {
                     rawValue: LoopMarker.make(domain: configuration.instance.domain, secret: secret)))
         }
         let from = MailAddress(name: fromName ?? configuration.instance.name, address: mailbox.address)
-        let mail = OutgoingMail(
+        let unrendered = OutgoingMail(
             from: from, to: [to], replyTo: [MailAddress(name: configuration.instance.name, address: mailbox.address)],
-            subject: rendered.subject, messageID: messageID, inReplyTo: parent, references: references, date: now,
-            extraHeaders: headers, text: rendered.text, html: rendered.html, attachments: attachments)
+            subject: "", messageID: messageID, inReplyTo: parent, references: references, date: now,
+            extraHeaders: headers, text: "", html: nil, attachments: attachments)
+        let templateSet = templates
+        // Rendering and composing are pure: a bulk sync does them on another core (RenderAhead) and fills the rows
+        // in before the transaction commits; elsewhere they run right here.
+        let render: RenderAhead.Job = {
+            let rendered = try templateSet.render(view, locale: language)
+            var mail = unrendered
+            mail.subject = rendered.subject
+            mail.text = rendered.text
+            mail.html = rendered.html
+            return RenderedOutgoing(
+                messageID: messageID, subject: rendered.subject, text: rendered.text, raw: MailComposer.compose(mail))
+        }
+        let batch = RenderAhead.current
+        let done = batch == nil ? try render() : nil
         try tx.enqueue(
             OutboxItem(
                 ticketID: ticket.id, purpose: purpose, messageID: messageID,
-                mailFrom: automatic ? "" : mailbox.address, recipients: [to.address], raw: MailComposer.compose(mail),
+                mailFrom: automatic ? "" : mailbox.address, recipients: [to.address], raw: done?.raw ?? [],
                 nextAttemptAt: now, createdAt: now))
         try tx.insert(
             Article(
                 ticketID: ticket.id, direction: .outbound, author: authorRole, from: from, to: [to],
-                subject: rendered.subject, messageID: messageID, text: rendered.text, isInternal: isAgent,
+                subject: done?.subject ?? "", messageID: messageID, text: done?.text ?? "", isInternal: isAgent,
                 createdAt: now),
             rawMailID: nil)
+        batch?.submit(render)
     }
 
     /// The periodic tick for one ticket (SLA escalation, auto-close); writes only when something happened.

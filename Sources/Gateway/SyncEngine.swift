@@ -228,17 +228,17 @@ public struct SyncEngine: Sendable {
         let processor = self.processor
         let clock = self.clock
         return try await store.write { tx in
-            var outcomes: [MailOutcome] = []
-            outcomes.reserveCapacity(mails.count)
-            for mail in mails {
-                do {
-                    outcomes.append(try processor.process(mail, now: clock(), in: tx))
-                } catch let error as TemplateError {
-                    throw GatewayError.template(error)
+            do {
+                // Outgoing mail is rendered on another core while the writer goes on; all of it is filled in
+                // before the checkpoint is saved and the transaction commits.
+                let outcomes = try RenderAhead.rendering(in: tx) {
+                    try mails.map { try processor.process($0, now: clock(), in: tx) }
                 }
+                try tx.save(MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid))
+                return outcomes
+            } catch let error as TemplateError {
+                throw GatewayError.template(error)
             }
-            try tx.save(MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid))
-            return outcomes
         }
     }
 

@@ -146,6 +146,9 @@ public protocol TicketWriting: TicketReading {
     /// Gives up on a queued mail (operator `outbox drop`); false when there is no such unsent row.
     func dropOutbox(id: Int64) throws -> Bool
     func recordLanguage(_ language: String, for address: String) throws
+    /// Fills in the rendered subject, text and bytes of an outgoing mail queued in this transaction with empty parts
+    /// (its outbox row and outbound article), so rendering can run on another core before the commit.
+    func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws
 }
 
 /// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the

@@ -110,6 +110,8 @@ public final class SQLiteTicketStore: TicketStore {
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
     let db: Database
+    /// Row ids of the outbound articles inserted in this transaction, for `completeOutgoing`.
+    private var outboundArticles: [String: Int64] = [:]
 
     init(db: Database) {
         self.db = db
@@ -476,6 +478,7 @@ final class SQLiteTransaction: TicketWriting {
                 article.from.address, Self.encodeAddresses(article.to), article.subject, article.messageID,
                 article.text, article.isInternal, rawMailID, article.createdAt.timeIntervalSince1970,
             ])
+        if article.direction == .outbound { outboundArticles[article.messageID] = db.lastInsertedRowID }
         try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
         ).execute(
@@ -503,8 +506,21 @@ final class SQLiteTransaction: TicketWriting {
         return db.lastInsertedRowID
     }
 
+    func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
+        try db.cachedStatement(sql: "UPDATE outbox SET raw = ? WHERE message_id = ?").execute(
+            arguments: [Data(raw), messageID])
+        if let id = outboundArticles[messageID] {
+            try db.cachedStatement(sql: "UPDATE article SET subject = ?, text = ? WHERE id = ?").execute(
+                arguments: [subject, text, id])
+        } else {
+            try db.cachedStatement(
+                sql: "UPDATE article SET subject = ?, text = ? WHERE message_id = ? AND direction = 'out'"
+            ).execute(arguments: [subject, text, messageID])
+        }
+    }
+
     func enqueue(_ item: OutboxItem) throws {
-        let recipients = String(decoding: try JSONEncoder().encode(item.recipients), as: UTF8.self)
+        let recipients = Self.encodeStrings(item.recipients)
         try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
@@ -579,8 +595,30 @@ final class SQLiteTransaction: TicketWriting {
 
     // MARK: helpers
 
+    /// `[{"address":…,"name":…}]`, written by hand: it runs for every article, and JSONEncoder costs more than
+    /// the insert. `decodeAddresses` reads it back with JSONDecoder.
     static func encodeAddresses(_ addresses: [MailAddress]) -> String {
-        (try? JSONEncoder().encode(addresses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        var json = "["
+        for (index, address) in addresses.enumerated() {
+            json += index == 0 ? "{\"address\":" : ",{\"address\":"
+            JSONText.append(address.address, to: &json)
+            if let name = address.name {
+                json += ",\"name\":"
+                JSONText.append(name, to: &json)
+            }
+            json += "}"
+        }
+        return json + "]"
+    }
+
+    /// `["a","b"]` for a list of strings (outbox recipients).
+    static func encodeStrings(_ strings: [String]) -> String {
+        var json = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json += "," }
+            JSONText.append(string, to: &json)
+        }
+        return json + "]"
     }
 
     static func decodeAddresses(_ json: String) -> [MailAddress] {
@@ -589,12 +627,39 @@ final class SQLiteTransaction: TicketWriting {
 }
 
 extension JSONEncoder {
-    /// Deterministic JSON for stored documents (sorted keys, dates as seconds since 1970).
-    static var store: JSONEncoder {
+    /// Deterministic JSON for stored documents (sorted keys, dates as seconds since 1970); made once, as its
+    /// options never change and encoding does not mutate it.
+    static let store: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
         return encoder
+    }()
+}
+
+/// JSON string literals for the few hand-written JSON columns.
+enum JSONText {
+    static func append(_ string: String, to json: inout String) {
+        json += "\""
+        let plain = string.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        if plain {
+            json += string
+        } else {
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case "\n": json += "\\n"
+                case "\r": json += "\\r"
+                case "\t": json += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        json += "\""
     }
 }
 

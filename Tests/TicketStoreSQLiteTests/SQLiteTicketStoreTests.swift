@@ -56,6 +56,55 @@ struct SQLiteTicketStoreTests {
         #expect(next.description == "INC-000001")
     }
 
+    @Test("an outgoing mail queued with empty parts is filled in before commit: outbox bytes and article text")
+    func completeOutgoing() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let now = self.now
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        let articles = try await store.write { tx -> [Article] in
+            let id = try tx.nextTicketID(kind: .incident)
+            var t = ticket
+            t.id = id
+            try tx.insert(t)
+            for n in 1...2 {
+                try tx.enqueue(
+                    OutboxItem(
+                        ticketID: id, purpose: "ack", messageID: "o\(n)@x", mailFrom: "", recipients: ["a@b.test"],
+                        raw: [], nextAttemptAt: now, createdAt: now))
+                try tx.insert(
+                    Article(
+                        ticketID: id, direction: .outbound, author: .system, from: t.requester, to: [t.requester],
+                        subject: "", messageID: "o\(n)@x", text: "", createdAt: now), rawMailID: nil)
+            }
+            try tx.completeOutgoing(messageID: "o2@x", subject: "Second", text: "two", raw: [2, 2])
+            try tx.completeOutgoing(messageID: "o1@x", subject: "First", text: "one", raw: [1])
+            return try tx.articles(of: id)
+        }
+        #expect(articles.map(\.subject) == ["First", "Second"])
+        #expect(articles.map(\.text) == ["one", "two"])
+        let raws = try await store.read { try $0.outbox(status: nil).map(\.raw) }
+        #expect(raws == [[1], [2, 2]])
+    }
+
+    @Test(
+        "hand-written address and recipient JSON reads back exactly, quotes, controls and non-ASCII included",
+        arguments: [
+            [MailAddress(name: nil, address: "plain@example.test")],
+            [
+                MailAddress(name: "Müller, \"Jo\" \\ IT", address: "jo@example.test"),
+                MailAddress(name: "Tab\tLine\nCR\r\u{01}", address: "x@example.test"),
+            ],
+            [],
+        ])
+    func addressJSON(addresses: [MailAddress]) throws {
+        let json = SQLiteTransaction.encodeAddresses(addresses)
+        #expect(SQLiteTransaction.decodeAddresses(json) == addresses)
+        let strings = addresses.map { $0.name ?? $0.address }
+        let decoded = try JSONDecoder().decode(
+            [String].self, from: Data(SQLiteTransaction.encodeStrings(strings).utf8))
+        #expect(decoded == strings)
+    }
+
     @Test("ticket numbers count per kind")
     func numbering() async throws {
         let store = try SQLiteTicketStore(path: path)
