@@ -98,6 +98,18 @@ public struct TemplateSet: Sendable {
         return values
     }
 
+    /// A subject on one line: line breaks become spaces, outer blanks go. Most subjects need neither, and this runs
+    /// for every outgoing mail, so those are returned as they are without a Foundation round trip.
+    static func oneLine(_ text: String) -> String {
+        let bytes = text.utf8
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        let clean =
+            !bytes.contains { $0 == 0x0A || $0 == 0x0D || $0 == 0x0B || $0 == 0x0C || $0 >= 0x80 }
+            && !(bytes.first.map(blank) ?? false) && !(bytes.last.map(blank) ?? false)
+        guard !clean else { return text }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    }
+
     /// Renders `name` in `locale`, falling back to the default locale per part.
     public func render(_ name: String, locale: String, values: [String: Any]) throws(TemplateError) -> RenderedMail {
         func template(_ part: String) -> MustacheTemplate? {
@@ -107,8 +119,7 @@ public struct TemplateSet: Sendable {
             throw TemplateError(
                 file: "\(directory)/\(locale)/\(name).{subject,text}.mustache", message: "is missing")
         }
-        let renderedSubject = subject.render(values).split(whereSeparator: \.isNewline).joined(separator: " ")
-            .trimmingCharacters(in: .whitespaces)
+        let renderedSubject = Self.oneLine(subject.render(values))
         return RenderedMail(
             subject: renderedSubject, text: text.render(values), html: template("html")?.render(values))
     }
