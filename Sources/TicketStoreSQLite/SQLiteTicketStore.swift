@@ -16,6 +16,11 @@ public final class SQLiteTicketStore: TicketStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // Two processes opening a new store at once (cron overlapping a manual run) would both see a migration as
+        // pending and the second would fail on "already exists": migrations run under an exclusive file lock.
+        let lock = open(path + ".migrate-lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { close(lock) } }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
     }
