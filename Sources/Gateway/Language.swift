@@ -94,16 +94,9 @@ public enum LanguageChooser {
         tag.languageTrimmed().lowercased().replacingOccurrences(of: "_", with: "-")
     }
 
-    /// Lowercased words; apostrophes (also `’`) stay inside words so `don't` and `j'ai` can be recognised. Works on
-    /// scalars with an ASCII fast path (it runs on every incoming mail); combining marks stay in their word, and
-    /// String comparison is canonical, so decomposed `très` still matches.
-    static func tokens(_ line: Substring) -> [String] {
-        var result: [String] = []
-        tokens(line.unicodeScalars) { result.append($0) }
-        return result
-    }
-
-    /// Calls `body` with each lowercased word of `line` (see `tokens(_:)`).
+    /// Calls `body` with each lowercased word of `line`; apostrophes (also `’`) stay inside words so `don't` and
+    /// `j'ai` can be recognised. Works on scalars with an ASCII fast path (it runs on every incoming mail); combining
+    /// marks stay in their word, and String comparison is canonical, so decomposed `très` still matches.
     static func tokens(_ line: Substring.UnicodeScalarView, _ body: (String) -> Void) {
         var current = String.UnicodeScalarView()
         for scalar in line {

@@ -224,7 +224,7 @@ extension MailProcessor {
             ?? "en"
         let messageID = OutboundMessageID.make(
             ticket: ticket.id, purpose: purpose, domain: configuration.instance.domain, secret: secret)
-        let thread = try conversation(of: ticket.id, tx: tx)
+        let thread = try tx.conversationMessageIDs(of: ticket.id)
         // Chain to what the recipient has seen: their own mail for an acknowledgement, else the latest mail of the
         // conversation (an agent's mail to us is never shown to the requester).
         let parent = purpose == "acknowledgement" ? (trigger?.messageID ?? thread.last) : thread.last

@@ -256,7 +256,7 @@ public struct MailProcessor: Sendable {
             }
         let known = try listed || tx.isParticipantAnywhere(sender.address)
         let trust =
-            (mail.sender == sender ? mail.trust : nil)
+            mail.trust
             ?? SenderTrust.evaluate(
                 fromAddress: sender.address, authenticationResults: message.headers(named: "Authentication-Results"),
                 policy: configuration.trustPolicy)
@@ -266,7 +266,7 @@ public struct MailProcessor: Sendable {
             headers: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
         let input = IntakeInput(
             facts: facts, messageID: mail.messageID, automaticSignals: report == nil ? mail.signals : [],
-            ownMailReason: mail.sender == sender ? mail.ownMailReason : ownMailReason(message, sender: sender),
+            ownMailReason: mail.ownMailReason,
             bounceOf: report.map { $0.originalMessageID ?? "unknown" }, evidence: evidence,
             threadedTicket: threaded,
             agentName: agent?.name ?? configuration.approver(for: sender.address).map { $0.name ?? $0.address },
@@ -466,10 +466,5 @@ public struct MailProcessor: Sendable {
     /// Mails without a Message-ID get a stable one derived from their bytes, so a re-delivery is still recognised.
     func syntheticMessageID(raw: [UInt8], origin: MailOrigin) -> String {
         "no-message-id.\(HMAC.hex(SHA256.digest(raw)).prefix(32))@\(configuration.instance.domain)"
-    }
-
-    /// Message-IDs the requester has seen, oldest first: what References should chain.
-    func conversation(of id: TicketID, tx: any TicketReading) throws -> [String] {
-        try tx.conversationMessageIDs(of: id)
     }
 }

@@ -24,14 +24,9 @@ final class RenderAhead: @unchecked Sendable {
     private var next = 0
     private var completed = 0
     private var workerRunning = false
-    private let queue: DispatchQueue
-
-    init(queue: DispatchQueue = RenderAhead.sharedQueue) {
-        self.queue = queue
-    }
 
     /// One background lane for every batch: the other core of a small machine, never the cooperative pool.
-    static let sharedQueue = DispatchQueue(label: "ticketgate.render-ahead", qos: .userInitiated)
+    private static let queue = DispatchQueue(label: "ticketgate.render-ahead", qos: .userInitiated)
 
     /// Queues one rendering; a background worker starts when none is running.
     func submit(_ job: @escaping Job) {
@@ -42,7 +37,7 @@ final class RenderAhead: @unchecked Sendable {
         if start { workerRunning = true }
         condition.unlock()
         if start {
-            queue.async { [self] in
+            Self.queue.async { [self] in
                 drain()
                 condition.lock()
                 workerRunning = false

@@ -157,8 +157,9 @@ public struct SyncEngine: Sendable {
                     let prepared = try await (pending ?? prefetch(index))?.value ?? []
                     pending = prefetch(index + 1)
                     let fresh = prepared.filter { $0.origin.uid > lastUID }
-                    for start in stride(from: 0, to: fresh.count, by: max(1, mailsPerTransaction)) {
-                        let chunk = Array(fresh[start..<min(start + max(1, mailsPerTransaction), fresh.count)])
+                    let size = max(1, mailsPerTransaction)
+                    for start in stride(from: 0, to: fresh.count, by: size) {
+                        let chunk = Array(fresh[start..<min(start + size, fresh.count)])
                         let outcomes = try await process(chunk, mailbox: mailbox.name, uidValidity: uidValidity)
                         for (mail, outcome) in zip(chunk, outcomes) {
                             report.fetched += 1

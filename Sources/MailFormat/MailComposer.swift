@@ -285,7 +285,7 @@ public enum MailComposer {
         return out
     }
 
-    /// Removes brackets, blanks and line breaks from an id.
+    /// Removes brackets, blanks and line breaks from a Message-ID or an address.
     static func sanitizeID(_ id: String) -> String {
         stripping(id) { $0 == "<" || $0 == ">" || $0.properties.isWhitespace }
     }
@@ -322,7 +322,7 @@ public enum MailComposer {
         var words: [String] = []
         for (index, a) in list.enumerated() {
             var these: [String] = []
-            let address = stripping(a.address) { $0 == "<" || $0 == ">" || $0.properties.isWhitespace }
+            let address = sanitizeID(a.address)
             if let name = a.name?.trimmingBlanks(), !name.isEmpty {
                 let clean =
                     name.utf8.contains { $0 == 0x0D || $0 == 0x0A }
