@@ -58,6 +58,19 @@ public struct MailProcessor: Sendable {
         return try route(mail, rawID: rawID, now: now, tx: tx)
     }
 
+    /// A mail whose processing failed (its writes already undone): kept with its raw bytes and the error as the
+    /// reason, so the mails around it go on and an operator can retry it once the cause is fixed.
+    public func quarantineFailure(_ mail: PreparedMail, error: any Error, now: Date, in tx: any TicketWriting) throws
+        -> MailOutcome
+    {
+        let origin = mail.origin
+        let rawID = try tx.insert(
+            RawMail(
+                mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
+                messageID: mail.message.messageID, bytes: mail.raw, receivedAt: now))
+        return try quarantine(rawID, "processing failed: \(error)", tx: tx, now: now)
+    }
+
     /// A mail too large to load: its bytes are already on disk; record it, quarantine it, tell the sender politely.
     public func processOversize(
         head: [UInt8], path: String, size: Int, origin: MailOrigin, now: Date, in tx: any TicketWriting

@@ -224,18 +224,46 @@ public struct SyncEngine: Sendable {
     }
 
     /// Processes prepared mails of one mailbox in one transaction that also advances the checkpoint to the last.
+    /// When that fails for a reason other than the templates, the chunk is done again one mail at a time, each in a
+    /// savepoint: a mail that still fails is quarantined with the error, and the others are stored as usual.
     func process(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
         guard let last = mails.last else { return [] }
         let processor = self.processor
         let clock = self.clock
+        let checkpoint = MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid)
+        do {
+            return try await store.write { tx in
+                do {
+                    // Outgoing mail is rendered on another core while the writer goes on; all of it is filled in
+                    // before the checkpoint is saved and the transaction commits.
+                    let outcomes = try RenderAhead.rendering(in: tx) {
+                        try mails.map { try processor.process($0, now: clock(), in: tx) }
+                    }
+                    try tx.save(checkpoint)
+                    return outcomes
+                } catch let error as TemplateError {
+                    throw GatewayError.template(error)
+                }
+            }
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            logger.warning(
+                "storing \(mails.count) mails together failed (\(error)); storing them one at a time",
+                metadata: ["mailbox": "\(mailbox)"])
+        }
         return try await store.write { tx in
             do {
-                // Outgoing mail is rendered on another core while the writer goes on; all of it is filled in
-                // before the checkpoint is saved and the transaction commits.
-                let outcomes = try RenderAhead.rendering(in: tx) {
-                    try mails.map { try processor.process($0, now: clock(), in: tx) }
+                let outcomes = try mails.map { mail in
+                    do {
+                        return try tx.attempt { try processor.process(mail, now: clock(), in: tx) }
+                    } catch let error as TemplateError {
+                        throw error
+                    } catch {
+                        return try processor.quarantineFailure(mail, error: error, now: clock(), in: tx)
+                    }
                 }
-                try tx.save(MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid))
+                try tx.save(checkpoint)
                 return outcomes
             } catch let error as TemplateError {
                 throw GatewayError.template(error)

@@ -149,6 +149,9 @@ public protocol TicketWriting: TicketReading {
     /// Fills in the rendered subject, text and bytes of an outgoing mail queued in this transaction with empty parts
     /// (its outbox row and outbound article), so rendering can run on another core before the commit.
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws
+    /// Runs `body` so that, when it throws, only its own writes are undone (a savepoint) and the transaction goes
+    /// on: one mail that cannot be processed is quarantined instead of failing every mail committed with it.
+    func attempt<T>(_ body: () throws -> T) throws -> T
 }
 
 /// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the

@@ -511,6 +511,15 @@ final class SQLiteTransaction: TicketWriting {
         return db.lastInsertedRowID
     }
 
+    func attempt<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
         try db.cachedStatement(sql: "UPDATE outbox SET raw = ? WHERE message_id = ?").execute(
             arguments: [Data(raw), messageID])

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MailTransport
 import ServiceDesk
 import TestSupport
@@ -46,6 +47,47 @@ struct SyncEngineTests {
         let after = try await gw.sync()
         #expect(after.fetched == 0)
         #expect(after.sent == 1)
+    }
+
+    @Test("a mail the store refuses is quarantined with the reason, the mails around it go on, nothing is redone")
+    func oneBadMail() async throws {
+        let gw = try GatewayFixture()
+        _ = try gw.context()  // creates the store
+        // A real SQLite failure for exactly one mail: its inbound article is refused.
+        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER poison BEFORE INSERT ON article
+                    WHEN NEW.message_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
+                    """)
+        }
+        try database.close()
+        let tag = UUID().uuidString.prefix(8)
+        for (index, id) in ["good-1-\(tag)@c.test", "poison-\(tag)@c.test", "good-2-\(tag)@c.test"].enumerated() {
+            try await gw.deliver(
+                "From: <r\(index)-\(gw.requester)>\nSubject: Problem \(index)\nMessage-ID: <\(id)>\n\nIt broke.\n")
+        }
+        let report = try await gw.sync()
+        #expect(report.fetched == 3)
+        #expect(report.created.count == 2)
+        #expect(report.quarantined == 1)
+        let context = try gw.context()
+        let entries = try await context.store.read { try $0.quarantined() }
+        let entry = try #require(entries.first)
+        #expect(entries.count == 1)
+        #expect(entry.messageID == "poison-\(tag)@c.test")
+        #expect(entry.reason.hasPrefix("processing failed:") && entry.reason.contains("refused for the test"))
+        let stored = try await context.store.read { try $0.quarantinedMail(id: entry.id) }
+        let kept = String(decoding: try #require(stored).raw.bytes, as: UTF8.self)
+        #expect(kept.contains("It broke."))
+        let requesters = try await gw.tickets().map(\.requester.address).sorted()
+        #expect(requesters == ["r0-\(gw.requester)", "r2-\(gw.requester)"])
+        #expect(report.sent == 2)
+
+        let again = try await gw.sync()
+        #expect(again.fetched == 0)
+        #expect(again.sent == 0)
     }
 
     @Test(
