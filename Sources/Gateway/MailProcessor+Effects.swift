@@ -241,36 +241,50 @@ extension MailProcessor {
                     rawValue: LoopMarker.make(domain: configuration.instance.domain, secret: secret)))
         }
         let from = MailAddress(name: fromName ?? configuration.instance.name, address: mailbox.address)
-        let unrendered = OutgoingMail(
-            from: from, to: [to], replyTo: [MailAddress(name: configuration.instance.name, address: mailbox.address)],
-            subject: "", messageID: messageID, inReplyTo: parent, references: references, date: now,
-            extraHeaders: headers, text: "", html: nil, attachments: attachments)
-        let templateSet = templates
-        // Rendering and composing are pure: a bulk sync does them on another core (RenderAhead) and fills the rows
-        // in before the transaction commits; elsewhere they run right here.
-        let render: RenderAhead.Job = {
-            let rendered = try templateSet.render(view, locale: language)
-            var mail = unrendered
-            mail.subject = rendered.subject
-            mail.text = rendered.text
-            mail.html = rendered.html
-            return RenderedOutgoing(
-                messageID: messageID, subject: rendered.subject, text: rendered.text, raw: MailComposer.compose(mail))
+        let replyTo = [MailAddress(name: configuration.instance.name, address: mailbox.address)]
+        let values = templates.values(of: view, locale: language)
+        // Queued unrendered: the sender renders and composes right before the first attempt (`DeferredMail`).
+        // Attachments are not kept with the row, so a mail carrying some is rendered now.
+        var deferred: DeferredMail?
+        var rendered: RenderedOutgoing?
+        if attachments.isEmpty, let stored = DeferredMail.values(values) {
+            deferred = DeferredMail(
+                template: type(of: view).templateName, locale: language, values: stored, from: from, to: [to],
+                replyTo: replyTo, inReplyTo: parent, references: references, date: now,
+                headers: headers.map { DeferredMail.Header(name: $0.name, value: $0.rawValue) })
+        } else {
+            let parts = try templates.render(type(of: view).templateName, locale: language, values: values)
+            let mail = OutgoingMail(
+                from: from, to: [to], replyTo: replyTo, subject: parts.subject, messageID: messageID,
+                inReplyTo: parent, references: references, date: now, extraHeaders: headers, text: parts.text,
+                html: parts.html, attachments: attachments)
+            rendered = RenderedOutgoing(
+                messageID: messageID, subject: parts.subject, text: parts.text, raw: MailComposer.compose(mail))
         }
-        let batch = RenderAhead.current
-        let done = batch == nil ? try render() : nil
-        try tx.enqueue(
-            OutboxItem(
-                ticketID: ticket.id, purpose: purpose, messageID: messageID,
-                mailFrom: automatic ? "" : mailbox.address, recipients: [to.address], raw: done?.raw ?? [],
-                nextAttemptAt: now, createdAt: now))
         try tx.insert(
             Article(
                 ticketID: ticket.id, direction: .outbound, author: authorRole, from: from, to: [to],
-                subject: done?.subject ?? "", messageID: messageID, text: done?.text ?? "", isInternal: isAgent,
-                createdAt: now),
+                subject: rendered?.subject ?? "", messageID: messageID, text: rendered?.text ?? "",
+                isInternal: isAgent, createdAt: now),
             rawMailID: nil)
-        batch?.submit(render)
+        try tx.enqueue(
+            OutboxItem(
+                ticketID: ticket.id, purpose: purpose, messageID: messageID,
+                mailFrom: automatic ? "" : mailbox.address, recipients: [to.address], raw: rendered?.raw ?? [],
+                deferred: deferred, nextAttemptAt: now, createdAt: now))
+    }
+
+    /// Renders and composes a mail queued unrendered, exactly as `send` would have at queueing time.
+    func render(_ deferred: DeferredMail, messageID: String) throws -> RenderedOutgoing {
+        let parts = try templates.render(
+            deferred.template, locale: deferred.locale, values: deferred.values.mapValues(\.templateValue))
+        let mail = OutgoingMail(
+            from: deferred.from, to: deferred.to, replyTo: deferred.replyTo, subject: parts.subject,
+            messageID: messageID, inReplyTo: deferred.inReplyTo, references: deferred.references, date: deferred.date,
+            extraHeaders: deferred.headers.map { HeaderField(name: $0.name, rawValue: $0.value) }, text: parts.text,
+            html: parts.html)
+        return RenderedOutgoing(
+            messageID: messageID, subject: parts.subject, text: parts.text, raw: MailComposer.compose(mail))
     }
 
     /// The periodic tick for one ticket (SLA escalation, auto-close); writes only when something happened.

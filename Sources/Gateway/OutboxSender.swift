@@ -41,9 +41,14 @@ public struct OutboxSender: Sendable {
             if due.isEmpty { return }
             for item in due {
                 guard let id = item.id else { continue }
+                var raw = item.raw
+                if raw.isEmpty, let deferred = item.deferred {
+                    guard let rendered = try await complete(item, deferred, report: &report) else { continue }
+                    raw = rendered
+                }
                 let delivery: SMTPDelivery
                 do {
-                    delivery = try await sender.send(item.raw, mailFrom: item.mailFrom, recipients: item.recipients)
+                    delivery = try await sender.send(raw, mailFrom: item.mailFrom, recipients: item.recipients)
                 } catch {
                     report.sendFailures += 1
                     let permanent = error.permanent || now.timeIntervalSince(item.createdAt) > maximumAge
@@ -89,6 +94,32 @@ public struct OutboxSender: Sendable {
                 }
             }
         }
+    }
+
+    /// Renders a mail queued unrendered and stores its bytes and text before the first attempt, so every attempt
+    /// sends the same bytes. A mail that cannot be rendered (a template broken since it was queued) fails for good
+    /// with the reason on its row; nil then.
+    func complete(_ item: OutboxItem, _ deferred: DeferredMail, report: inout SyncReport) async throws -> [UInt8]? {
+        guard let id = item.id else { return nil }
+        let rendered: RenderedOutgoing
+        do {
+            guard let processor else { throw GatewayError.store("no templates to render queued mail with") }
+            rendered = try processor.render(deferred, messageID: item.messageID)
+        } catch {
+            report.sendFailures += 1
+            let detail = "rendering failed: \(error)"
+            let now = clock()
+            try await store.write { tx in
+                try tx.markAttemptFailed(outboxID: id, error: detail, nextAttemptAt: now, permanent: true)
+            }
+            logger.error("not sending \(item.purpose) for \(item.ticketID?.description ?? "-"): \(detail)")
+            return nil
+        }
+        try await store.write { tx in
+            try tx.completeOutgoing(
+                messageID: rendered.messageID, subject: rendered.subject, text: rendered.text, raw: rendered.raw)
+        }
+        return rendered.raw
     }
 
     /// A 5xx for a recipient: shown on the ticket, the address marked undeliverable, the assignee told.

@@ -234,11 +234,7 @@ public struct SyncEngine: Sendable {
         do {
             return try await store.write { tx in
                 do {
-                    // Outgoing mail is rendered on another core while the writer goes on; all of it is filled in
-                    // before the checkpoint is saved and the transaction commits.
-                    let outcomes = try RenderAhead.rendering(in: tx) {
-                        try mails.map { try processor.process($0, now: clock(), in: tx) }
-                    }
+                    let outcomes = try mails.map { try processor.process($0, now: clock(), in: tx) }
                     try tx.save(checkpoint)
                     return outcomes
                 } catch let error as TemplateError {

@@ -41,7 +41,80 @@ public struct RawMail: Sendable, Equatable {
     }
 }
 
-/// A mail waiting to be sent: the exact bytes (so a retry resends the same Message-ID) and the envelope.
+/// An outgoing mail queued before it is rendered: the template, its values and the envelope. The sender renders and
+/// composes it right before the first attempt and stores the bytes, so every retry sends the same bytes. Rendering
+/// was a third of the work of a bulk sync, and a mail waiting for a mail server that is down needs none of it yet.
+public struct DeferredMail: Sendable, Equatable, Codable {
+    /// A template value: the only kinds the view models hold.
+    public enum Value: Sendable, Equatable, Codable {
+        case text(String)
+        case flag(Bool)
+        case number(Int)
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let flag = try? container.decode(Bool.self) {
+                self = .flag(flag)
+            } else if let number = try? container.decode(Int.self) {
+                self = .number(number)
+            } else {
+                self = .text(try container.decode(String.self))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .text(let text): try container.encode(text)
+            case .flag(let flag): try container.encode(flag)
+            case .number(let number): try container.encode(number)
+            }
+        }
+    }
+
+    /// A header field of the envelope (`X-Ticketgate-Ticket`, `Auto-Submitted`, …).
+    public struct Header: Sendable, Equatable, Codable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The template's name stem (`acknowledgement`).
+    public var template: String
+    public var locale: String
+    public var values: [String: Value]
+    public var from: MailAddress
+    public var to: [MailAddress]
+    public var replyTo: [MailAddress]
+    /// Without angle brackets, as in `OutgoingMail`.
+    public var inReplyTo: String?
+    public var references: [String]
+    public var date: Date
+    public var headers: [Header]
+
+    public init(
+        template: String, locale: String, values: [String: Value], from: MailAddress, to: [MailAddress],
+        replyTo: [MailAddress], inReplyTo: String?, references: [String], date: Date, headers: [Header]
+    ) {
+        self.template = template
+        self.locale = locale
+        self.values = values
+        self.from = from
+        self.to = to
+        self.replyTo = replyTo
+        self.inReplyTo = inReplyTo
+        self.references = references
+        self.date = date
+        self.headers = headers
+    }
+}
+
+/// A mail waiting to be sent: the exact bytes (so a retry resends the same Message-ID) and the envelope. A mail
+/// queued by a sync carries `deferred` and empty bytes until the sender renders it.
 public struct OutboxItem: Sendable, Equatable {
     /// Lifecycle of an outbox row.
     public enum Status: String, Sendable, Codable {
@@ -58,6 +131,8 @@ public struct OutboxItem: Sendable, Equatable {
     public var mailFrom: String
     public var recipients: [String]
     public var raw: [UInt8]
+    /// What to render when `raw` is still empty.
+    public var deferred: DeferredMail?
     public var status: Status
     public var attempts: Int
     public var nextAttemptAt: Date
@@ -67,7 +142,8 @@ public struct OutboxItem: Sendable, Equatable {
 
     public init(
         id: Int64? = nil, ticketID: TicketID?, purpose: String, messageID: String, mailFrom: String,
-        recipients: [String], raw: [UInt8], status: Status = .pending, attempts: Int = 0, nextAttemptAt: Date,
+        recipients: [String], raw: [UInt8], deferred: DeferredMail? = nil, status: Status = .pending, attempts: Int = 0,
+        nextAttemptAt: Date,
         lastError: String? = nil, createdAt: Date, sentAt: Date? = nil
     ) {
         self.id = id
@@ -77,6 +153,7 @@ public struct OutboxItem: Sendable, Equatable {
         self.mailFrom = mailFrom
         self.recipients = recipients
         self.raw = raw
+        self.deferred = deferred
         self.status = status
         self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt
@@ -146,8 +223,8 @@ public protocol TicketWriting: TicketReading {
     /// Gives up on a queued mail (operator `outbox drop`); false when there is no such unsent row.
     func dropOutbox(id: Int64) throws -> Bool
     func recordLanguage(_ language: String, for address: String) throws
-    /// Fills in the rendered subject, text and bytes of an outgoing mail queued in this transaction with empty parts
-    /// (its outbox row and outbound article), so rendering can run on another core before the commit.
+    /// Fills in the rendered subject, text and bytes of an outgoing mail queued with empty parts (its outbox row and
+    /// outbound article); the sender calls it right before the first attempt (see `DeferredMail`).
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws
     /// Runs `body` so that, when it throws, only its own writes are undone (a savepoint) and the transaction goes
     /// on: one mail that cannot be processed is quarantined instead of failing every mail committed with it.

@@ -108,6 +108,14 @@ public final class SQLiteTicketStore: TicketStore {
             // The timer tick reads tickets by state on every sync: without an index an idle sync grows with history.
             try db.execute(sql: "CREATE INDEX ticket_state ON ticket(state)")
         }
+        migrator.registerMigration("v7-deferred-outbox") { db in
+            // Outgoing mail queued unrendered (`DeferredMail` as JSON) and the outbound article its rendering fills.
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN deferred_json TEXT;
+                    ALTER TABLE outbox ADD COLUMN article_id INTEGER;
+                    """)
+        }
         return migrator
     }
 }
@@ -115,7 +123,7 @@ public final class SQLiteTicketStore: TicketStore {
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
     let db: Database
-    /// Row ids of the outbound articles inserted in this transaction, for `completeOutgoing`.
+    /// Row ids of the outbound articles inserted in this transaction, recorded with their outbox rows.
     private var outboundArticles: [String: Int64] = [:]
 
     init(db: Database) {
@@ -257,7 +265,11 @@ final class SQLiteTransaction: TicketWriting {
             messageID: row["message_id"], mailFrom: row["mail_from"],
             recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients_json"] as String).utf8)))
                 ?? [],
-            raw: [UInt8](row["raw"] as Data), status: OutboxItem.Status(rawValue: row["status"]) ?? .pending,
+            raw: [UInt8](row["raw"] as Data),
+            deferred: (row["deferred_json"] as String?).flatMap {
+                try? JSONDecoder.store.decode(DeferredMail.self, from: Data($0.utf8))
+            },
+            status: OutboxItem.Status(rawValue: row["status"]) ?? .pending,
             attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
             lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
             sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
@@ -521,16 +533,14 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
-        try db.cachedStatement(sql: "UPDATE outbox SET raw = ? WHERE message_id = ?").execute(
+        try db.cachedStatement(
+            sql: """
+                UPDATE article SET subject = ?, text = ?
+                WHERE id = (SELECT article_id FROM outbox WHERE message_id = ?) AND direction = 'out'
+                """
+        ).execute(arguments: [subject, text, messageID])
+        try db.cachedStatement(sql: "UPDATE outbox SET raw = ?, deferred_json = NULL WHERE message_id = ?").execute(
             arguments: [Data(raw), messageID])
-        if let id = outboundArticles[messageID] {
-            try db.cachedStatement(sql: "UPDATE article SET subject = ?, text = ? WHERE id = ?").execute(
-                arguments: [subject, text, id])
-        } else {
-            try db.cachedStatement(
-                sql: "UPDATE article SET subject = ?, text = ? WHERE message_id = ? AND direction = 'out'"
-            ).execute(arguments: [subject, text, messageID])
-        }
     }
 
     func enqueue(_ item: OutboxItem) throws {
@@ -538,14 +548,15 @@ final class SQLiteTransaction: TicketWriting {
         try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
-                    next_attempt_at, last_error, created_at, sent_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 item.ticketID?.description, item.purpose, item.messageID, item.mailFrom, recipients, Data(item.raw),
                 item.status.rawValue, item.attempts, item.nextAttemptAt.timeIntervalSince1970, item.lastError,
                 item.createdAt.timeIntervalSince1970, item.sentAt?.timeIntervalSince1970,
+                item.deferred.map(Self.encodeDeferred), outboundArticles[item.messageID],
             ])
         let outboxID = db.lastInsertedRowID
         for address in item.recipients {
@@ -623,6 +634,42 @@ final class SQLiteTransaction: TicketWriting {
             json += "}"
         }
         return json + "]"
+    }
+
+    /// `DeferredMail` as `JSONDecoder.store` reads it, written by hand: it runs for every queued mail.
+    static func encodeDeferred(_ mail: DeferredMail) -> String {
+        var json = "{\"template\":"
+        JSONText.append(mail.template, to: &json)
+        json += ",\"locale\":"
+        JSONText.append(mail.locale, to: &json)
+        json += ",\"values\":{"
+        for (index, (key, value)) in mail.values.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { json += "," }
+            JSONText.append(key, to: &json)
+            json += ":"
+            switch value {
+            case .text(let text): JSONText.append(text, to: &json)
+            case .flag(let flag): json += flag ? "true" : "false"
+            case .number(let number): json += String(number)
+            }
+        }
+        json += "},\"from\":"
+        json += encodeAddresses([mail.from]).dropFirst().dropLast()
+        json += ",\"to\":" + encodeAddresses(mail.to) + ",\"replyTo\":" + encodeAddresses(mail.replyTo)
+        if let inReplyTo = mail.inReplyTo {
+            json += ",\"inReplyTo\":"
+            JSONText.append(inReplyTo, to: &json)
+        }
+        json += ",\"references\":" + encodeStrings(mail.references)
+        json += ",\"date\":" + String(mail.date.timeIntervalSince1970) + ",\"headers\":["
+        for (index, header) in mail.headers.enumerated() {
+            json += index == 0 ? "{\"name\":" : ",{\"name\":"
+            JSONText.append(header.name, to: &json)
+            json += ",\"value\":"
+            JSONText.append(header.value, to: &json)
+            json += "}"
+        }
+        return json + "]}"
     }
 
     /// `["a","b"]` for a list of strings (outbox recipients).

@@ -87,12 +87,56 @@ struct OutboxIntegrationTests {
         #expect(first.created.count == 3)
         #expect(first.sent == 0)
         #expect(first.sendFailures == 1)  // the first connection failure stops the drain until the next run
+        // Queued unrendered; only the mail that was attempted (the first) has been rendered, right before.
+        let queued = try await gw.context().store.read { try $0.outbox(status: .pending) }
+        #expect(queued.count == 3)
+        #expect(queued.first.map { !$0.raw.isEmpty && $0.deferred == nil } == true)
+        #expect(queued.dropFirst().allSatisfy { $0.raw.isEmpty && $0.deferred?.template == "acknowledgement" })
         _ = try await run(gw, at: now.addingTimeInterval(60), configPath: downPath)
         #expect(gw.stack.sentMessages(to: gw.requester).isEmpty)
         let back = try await run(gw, at: now.addingTimeInterval(3 * 3600))
         #expect(back.sent == 3)
-        #expect(gw.stack.sentMessages(to: gw.requester).count == 3)
+        let mails = gw.stack.sentMessages(to: gw.requester).map { MailParser.parse(Array($0.raw.utf8)) }
+        #expect(mails.count == 3)
+        #expect(Set(mails.map(\.subject)) == ["[INC-000001] D0", "[INC-000002] D1", "[INC-000003] D2"])
+        // Rendered at sending time, yet dated and threaded as when the mail was queued; the ticket shows the text.
+        #expect(mails.allSatisfy { $0.date.map { abs($0.timeIntervalSince(now)) < 1 } == true })
+        #expect(mails.allSatisfy { $0.inReplyTo.first?.hasPrefix("d") == true })
+        let articles = try await gw.context().store.read { try $0.articles(of: TicketID("INC-000002")!) }
+        let reply = try #require(articles.first { $0.direction == .outbound })
+        #expect(reply.subject == "[INC-000002] D1")
+        #expect(reply.text.contains("INC-000002"))
+        #expect(try await gw.context().store.read { try $0.outbox(status: .sent) }.allSatisfy { $0.deferred == nil })
         #expect(try await run(gw, at: now.addingTimeInterval(4 * 3600)).sent == 0)
+    }
+
+    @Test("a queued mail whose template cannot be rendered any more fails for good with the reason, and the rest go")
+    func unrenderableQueuedMail() async throws {
+        let gw = try GatewayFixture()
+        let context = try gw.context()
+        let now = Date()
+        let broken = DeferredMail(
+            template: "no_such_template", locale: "en", values: [:],
+            from: MailAddress(name: nil, address: "\(gw.supportUser)@example.test"),
+            to: [MailAddress(name: nil, address: "nobody@customer.test")], replyTo: [], inReplyTo: nil,
+            references: [], date: now, headers: [])
+        try await context.store.write { tx in
+            try tx.enqueue(
+                OutboxItem(
+                    ticketID: nil, purpose: "test", messageID: "broken-\(UUID())@example.test", mailFrom: "",
+                    recipients: ["nobody@customer.test"], raw: [], deferred: broken, nextAttemptAt: now,
+                    createdAt: now))
+        }
+        try await gw.deliver("From: <\(gw.requester)>\nSubject: Fine\nMessage-ID: <f-\(UUID())@c.test>\n\nx\n")
+        let report = try await run(gw, at: now)
+        #expect(report.sendFailures == 1)
+        #expect(report.sent == 1)
+        let failed = try await context.store.read { try $0.outbox(status: .failed) }
+        #expect(failed.count == 1)
+        #expect(failed.first?.lastError?.hasPrefix("rendering failed:") == true)
+        #expect(failed.first?.lastError?.contains("no_such_template") == true)
+        #expect(gw.stack.sentMessages(to: "nobody@customer.test").isEmpty)
+        #expect(gw.stack.sentMessages(to: gw.requester).count == 1)
     }
 
     @Test("threading headers chain across five replies; an agent's attachment is relayed")

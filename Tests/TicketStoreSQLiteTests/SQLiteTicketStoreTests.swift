@@ -56,34 +56,68 @@ struct SQLiteTicketStoreTests {
         #expect(next.description == "INC-000001")
     }
 
-    @Test("an outgoing mail queued with empty parts is filled in before commit: outbox bytes and article text")
+    @Test("a mail queued unrendered keeps its render job, and completing it fills the outbox bytes and its article")
     func completeOutgoing() async throws {
         let store = try SQLiteTicketStore(path: path)
         let now = self.now
         let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
-        let articles = try await store.write { tx -> [Article] in
+        let deferred = DeferredMail(
+            template: "acknowledgement", locale: "de", values: ["ticket_id": .text("INC-000001")],
+            from: ticket.requester, to: [ticket.requester], replyTo: [], inReplyTo: nil, references: [], date: now,
+            headers: [])
+        let id = try await store.write { tx -> TicketID in
             let id = try tx.nextTicketID(kind: .incident)
             var t = ticket
             t.id = id
             try tx.insert(t)
             for n in 1...2 {
-                try tx.enqueue(
-                    OutboxItem(
-                        ticketID: id, purpose: "ack", messageID: "o\(n)@x", mailFrom: "", recipients: ["a@b.test"],
-                        raw: [], nextAttemptAt: now, createdAt: now))
                 try tx.insert(
                     Article(
                         ticketID: id, direction: .outbound, author: .system, from: t.requester, to: [t.requester],
                         subject: "", messageID: "o\(n)@x", text: "", createdAt: now), rawMailID: nil)
+                try tx.enqueue(
+                    OutboxItem(
+                        ticketID: id, purpose: "ack", messageID: "o\(n)@x", mailFrom: "", recipients: ["a@b.test"],
+                        raw: [], deferred: deferred, nextAttemptAt: now, createdAt: now))
             }
-            try tx.completeOutgoing(messageID: "o2@x", subject: "Second", text: "two", raw: [2, 2])
-            try tx.completeOutgoing(messageID: "o1@x", subject: "First", text: "one", raw: [1])
-            return try tx.articles(of: id)
+            return id
         }
+        #expect(try await store.read { try $0.outbox(status: nil).map(\.deferred) } == [deferred, deferred])
+        // The sender completes each mail in its own transaction, in any order.
+        try await store.write {
+            try $0.completeOutgoing(messageID: "o2@x", subject: "Second", text: "two", raw: [2, 2])
+        }
+        try await store.write { try $0.completeOutgoing(messageID: "o1@x", subject: "First", text: "one", raw: [1]) }
+        let articles = try await store.read { try $0.articles(of: id) }
         #expect(articles.map(\.subject) == ["First", "Second"])
         #expect(articles.map(\.text) == ["one", "two"])
-        let raws = try await store.read { try $0.outbox(status: nil).map(\.raw) }
-        #expect(raws == [[1], [2, 2]])
+        let outbox = try await store.read { try $0.outbox(status: nil) }
+        #expect(outbox.map(\.raw) == [[1], [2, 2]])
+        #expect(outbox.map(\.deferred) == [nil, nil])
+    }
+
+    @Test(
+        "a queued render job reads back exactly: values of every kind, addresses, threading and header fields",
+        arguments: [
+            DeferredMail(
+                template: "acknowledgement", locale: "de",
+                values: [
+                    "subject": .text("Drucker \"2. OG\" \\ kaputt\n\u{01}"), "is_request": .flag(false),
+                    "count": .number(-42), "empty": .text(""),
+                ],
+                from: MailAddress(name: "IT, \"Desk\"", address: "it@example.test"),
+                to: [MailAddress(name: nil, address: "jana@example.test")],
+                replyTo: [MailAddress(name: "Desk", address: "it@example.test")], inReplyTo: "a@b",
+                references: ["r1@x", "a@b"], date: Date(timeIntervalSince1970: 1_795_000_000.123_456),
+                headers: [.init(name: "X-Ticketgate-Ticket", value: "INC-000001"), .init(name: "A", value: "é\t")]),
+            DeferredMail(
+                template: "closed", locale: "en", values: [:], from: MailAddress(name: nil, address: "it@x.test"),
+                to: [], replyTo: [], inReplyTo: nil, references: [], date: Date(timeIntervalSince1970: 0),
+                headers: []),
+        ])
+    func deferredJSON(mail: DeferredMail) throws {
+        let json = SQLiteTransaction.encodeDeferred(mail)
+        #expect(try JSONDecoder.store.decode(DeferredMail.self, from: Data(json.utf8)) == mail)
     }
 
     @Test(
