@@ -235,10 +235,7 @@ extension MailProcessor {
         if automatic {
             headers += automaticHeaders(generated: isAgent)
         } else {
-            headers.append(
-                HeaderField(
-                    name: "X-Ticketgate-Loop",
-                    rawValue: LoopMarker.make(domain: configuration.instance.domain, secret: secret)))
+            headers.append(HeaderField(name: "X-Ticketgate-Loop", rawValue: loopMarker))
         }
         let from = MailAddress(name: fromName ?? configuration.instance.name, address: mailbox.address)
         let replyTo = [MailAddress(name: configuration.instance.name, address: mailbox.address)]

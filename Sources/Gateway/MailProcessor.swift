@@ -32,11 +32,15 @@ public struct MailProcessor: Sendable {
     public let templates: TemplateSet
     /// Built once from the configuration: the timer tick consults it for every open ticket.
     public let workflow: WorkflowContext
+    /// Our signed `X-Ticketgate-Loop` value: the same for every mail of the instance, so signed once.
+    let loopMarker: String
 
     public init(configuration: Configuration, templates: TemplateSet) {
         self.configuration = configuration
         self.templates = templates
         self.workflow = configuration.workflowContext
+        self.loopMarker = LoopMarker.make(
+            domain: configuration.instance.domain, secret: configuration.instance.secret.value)
     }
 
     public func process(
@@ -385,10 +389,7 @@ public struct MailProcessor: Sendable {
         [
             HeaderField(name: "Auto-Submitted", rawValue: generated ? "auto-generated" : "auto-replied"),
             HeaderField(name: "X-Auto-Response-Suppress", rawValue: "All"),
-            HeaderField(
-                name: "X-Ticketgate-Loop",
-                rawValue: LoopMarker.make(
-                    domain: configuration.instance.domain, secret: configuration.instance.secret.value)),
+            HeaderField(name: "X-Ticketgate-Loop", rawValue: loopMarker),
         ]
     }
 

@@ -41,6 +41,7 @@ public struct OutboxSender: Sendable {
             if due.isEmpty { return }
             for item in due {
                 guard let id = item.id else { continue }
+                try Task.checkCancellation()  // a shutdown stops between mails, never between send and record
                 var raw = item.raw
                 if raw.isEmpty, let deferred = item.deferred {
                     guard let rendered = try await complete(item, deferred, report: &report) else { continue }
@@ -74,9 +75,12 @@ public struct OutboxSender: Sendable {
                     continue
                 }
                 let sentAt = clock()
-                try await store.write { tx in
-                    try tx.markSent(outboxID: id, at: sentAt)
-                }
+                // The server has the mail: record that even when a shutdown cancels this task right now, or the
+                // next run would send it again. An unstructured task does not inherit the cancellation.
+                let store = self.store
+                try await Task {
+                    try await store.write { tx in try tx.markSent(outboxID: id, at: sentAt) }
+                }.value
                 report.sent += 1
                 logger.info(
                     "sent \(item.purpose) for \(item.ticketID?.description ?? "-")",

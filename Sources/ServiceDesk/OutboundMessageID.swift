@@ -8,7 +8,16 @@ public enum OutboundMessageID {
     public static func make(ticket: TicketID, purpose: String, domain: String, secret: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let nonce = String(generator.next() as UInt64, radix: 36)
-        let safePurpose = String(purpose.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        // Purposes are our own snake_case names; anything else becomes `_` (ASCII, so this runs on bytes).
+        let safePurpose = String(
+            decoding: purpose.utf8.map { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    byte
+                default: UInt8(ascii: "_")
+                }
+            }, as: UTF8.self)
         let payload = "\(ticket).\(safePurpose).\(nonce)"
         return "tg.\(payload).\(mac(payload, secret: secret))@\(domain)"
     }

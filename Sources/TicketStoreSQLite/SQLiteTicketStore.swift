@@ -125,6 +125,9 @@ final class SQLiteTransaction: TicketWriting {
     let db: Database
     /// Row ids of the outbound articles inserted in this transaction, recorded with their outbox rows.
     private var outboundArticles: [String: Int64] = [:]
+    /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
+    /// looked up when the mail comes in and again for the acknowledgement.
+    private var languages: [String: String?] = [:]
 
     init(db: Database) {
         self.db = db
@@ -373,16 +376,25 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func language(of address: String) throws -> String? {
-        try String.fetchOne(
-            try db.cachedStatement(sql: "SELECT language FROM person WHERE address = ?"),
-            arguments: [address.lowercased()])
+        let key = address.lowercased()
+        if let known = languages[key] { return known }
+        let language = try String.fetchOne(
+            try db.cachedStatement(sql: "SELECT language FROM person WHERE address = ?"), arguments: [key])
+        languages[key] = language
+        return language
     }
 
     func recordLanguage(_ language: String, for address: String) throws {
+        let key = address.lowercased()
         try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)"
         ).execute(
-            arguments: [address.lowercased(), language])
+            arguments: [key, language])
+        if db.changesCount > 0 {
+            languages[key] = .some(language)
+        } else {
+            languages.removeValue(forKey: key)  // an earlier row stays: read it when asked
+        }
     }
 
     func retryOutbox(id: Int64, at: Date) throws -> Bool {
@@ -432,18 +444,13 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func nextTicketID(kind: TicketKind) throws -> TicketID {
-        try db.cachedStatement(
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
                 ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
-                """
-        ).execute(arguments: [kind.rawValue])
-        let number =
-            try Int.fetchOne(
-                try db.cachedStatement(sql: "SELECT last_number FROM ticket_counter WHERE kind = ?"),
-                arguments: [kind.rawValue])
-            ?? 1
-        return TicketID(kind: kind, number: number)
+                RETURNING last_number
+                """)
+        return TicketID(kind: kind, number: try Int.fetchOne(statement, arguments: [kind.rawValue]) ?? 1)
     }
 
     func insert(_ ticket: Ticket) throws {
@@ -464,7 +471,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     static func document(_ ticket: Ticket) throws -> String {
-        String(decoding: try JSONEncoder.store.encode(ticket), as: UTF8.self)
+        try encodeTicket(ticket)
     }
 
     func update(_ ticket: Ticket) throws {
@@ -525,9 +532,16 @@ final class SQLiteTransaction: TicketWriting {
 
     func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch {
+            // What this transaction remembers may describe writes the savepoint just undid.
+            languages = [:]
+            outboundArticles = [:]
+            throw error
         }
         return result!
     }
@@ -567,7 +581,8 @@ final class SQLiteTransaction: TicketWriting {
                     outboxID, address.lowercased(), item.mailFrom.isEmpty, item.createdAt.timeIntervalSince1970,
                 ])
         }
-        if let ticketID = item.ticketID {
+        // The outbound article inserted just before has already mapped its Message-ID to the ticket.
+        if let ticketID = item.ticketID, outboundArticles[item.messageID] == nil {
             try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
             ).execute(
@@ -620,68 +635,6 @@ final class SQLiteTransaction: TicketWriting {
 
     // MARK: helpers
 
-    /// `[{"address":…,"name":…}]`, written by hand: it runs for every article, and JSONEncoder costs more than
-    /// the insert. `decodeAddresses` reads it back with JSONDecoder.
-    static func encodeAddresses(_ addresses: [MailAddress]) -> String {
-        var json = "["
-        for (index, address) in addresses.enumerated() {
-            json += index == 0 ? "{\"address\":" : ",{\"address\":"
-            JSONText.append(address.address, to: &json)
-            if let name = address.name {
-                json += ",\"name\":"
-                JSONText.append(name, to: &json)
-            }
-            json += "}"
-        }
-        return json + "]"
-    }
-
-    /// `DeferredMail` as `JSONDecoder.store` reads it, written by hand: it runs for every queued mail.
-    static func encodeDeferred(_ mail: DeferredMail) -> String {
-        var json = "{\"template\":"
-        JSONText.append(mail.template, to: &json)
-        json += ",\"locale\":"
-        JSONText.append(mail.locale, to: &json)
-        json += ",\"values\":{"
-        for (index, (key, value)) in mail.values.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { json += "," }
-            JSONText.append(key, to: &json)
-            json += ":"
-            switch value {
-            case .text(let text): JSONText.append(text, to: &json)
-            case .flag(let flag): json += flag ? "true" : "false"
-            case .number(let number): json += String(number)
-            }
-        }
-        json += "},\"from\":"
-        json += encodeAddresses([mail.from]).dropFirst().dropLast()
-        json += ",\"to\":" + encodeAddresses(mail.to) + ",\"replyTo\":" + encodeAddresses(mail.replyTo)
-        if let inReplyTo = mail.inReplyTo {
-            json += ",\"inReplyTo\":"
-            JSONText.append(inReplyTo, to: &json)
-        }
-        json += ",\"references\":" + encodeStrings(mail.references)
-        json += ",\"date\":" + String(mail.date.timeIntervalSince1970) + ",\"headers\":["
-        for (index, header) in mail.headers.enumerated() {
-            json += index == 0 ? "{\"name\":" : ",{\"name\":"
-            JSONText.append(header.name, to: &json)
-            json += ",\"value\":"
-            JSONText.append(header.value, to: &json)
-            json += "}"
-        }
-        return json + "]}"
-    }
-
-    /// `["a","b"]` for a list of strings (outbox recipients).
-    static func encodeStrings(_ strings: [String]) -> String {
-        var json = "["
-        for (index, string) in strings.enumerated() {
-            if index > 0 { json += "," }
-            JSONText.append(string, to: &json)
-        }
-        return json + "]"
-    }
-
     static func decodeAddresses(_ json: String) -> [MailAddress] {
         (try? JSONDecoder().decode([MailAddress].self, from: Data(json.utf8))) ?? []
     }
@@ -696,32 +649,6 @@ extension JSONEncoder {
         encoder.dateEncodingStrategy = .secondsSince1970
         return encoder
     }()
-}
-
-/// JSON string literals for the few hand-written JSON columns.
-enum JSONText {
-    static func append(_ string: String, to json: inout String) {
-        json += "\""
-        let plain = string.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        if plain {
-            json += string
-        } else {
-            for scalar in string.unicodeScalars {
-                switch scalar {
-                case "\"": json += "\\\""
-                case "\\": json += "\\\\"
-                case "\n": json += "\\n"
-                case "\r": json += "\\r"
-                case "\t": json += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: json.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        json += "\""
-    }
 }
 
 extension JSONDecoder {

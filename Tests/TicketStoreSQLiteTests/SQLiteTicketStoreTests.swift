@@ -96,6 +96,47 @@ struct SQLiteTicketStoreTests {
         #expect(outbox.map(\.deferred) == [nil, nil])
     }
 
+    /// Every field of a ticket set, nested approval and SLA clock included, with text that needs escaping.
+    static var richTicket: Ticket {
+        let at = Date(timeIntervalSince1970: 1_795_000_000.123_456)
+        var ticket = Ticket(
+            id: TicketID(kind: .change, number: 7), state: .awaitingApproval, subject: "Firewall \"rule\" \\ 2\n",
+            requester: MailAddress(name: "Müller, Jo", address: "jo@customer.test"), priority: .p2,
+            assignee: "anna", mailbox: "support", createdAt: at, updatedAt: at.addingTimeInterval(60),
+            resolvedAt: at.addingTimeInterval(120), closedAt: at.addingTimeInterval(180),
+            firstResponseAt: at.addingTimeInterval(30), impact: .high, urgency: .low, service: "network",
+            requestType: "rule", assignmentGroup: "net-ops", linkedProblem: TicketID(kind: .problem, number: 3),
+            linkedIncidents: [TicketID(kind: .incident, number: 1), TicketID(kind: .incident, number: 2)],
+            changeType: .normal)
+        ticket.reclassifiedAs = .serviceRequest
+        ticket.workaround = "restart\tit"
+        ticket.resolution = "done"
+        ticket.pendingReason = "waiting"
+        ticket.rejectionReason = "no"
+        ticket.changeOutcome = .successful
+        var approval = ApprovalRound(
+            approvers: [Approver(address: "cab@example.test", name: "CAB")], quorum: .majority, requestedAt: at)
+        approval.approvals = [ApprovalVote(approver: "cab@example.test", at: at, reason: "ok", messageID: "m@x")]
+        ticket.approval = approval
+        ticket.reopenCount = 2
+        ticket.sla = SLAClock(
+            policy: "gold", pausedSince: at, pauses: [SLAPause(start: at, end: at.addingTimeInterval(5))],
+            firedThresholds: ["resolution@75"],
+            breaches: [SLABreach(metric: .resolution, detectedAt: at, targetMinutes: 60, elapsedMinutes: 61)])
+        return ticket
+    }
+
+    @Test("the hand-written ticket document reads back exactly, every field and nested part set or none")
+    func ticketDocument() throws {
+        let minimal = Ticket(
+            id: TicketID(kind: .incident, number: 1), subject: "", requester: MailAddress(name: nil, address: "a@b"),
+            mailbox: "m", createdAt: Date(timeIntervalSince1970: 0))
+        for ticket in [Self.richTicket, minimal] {
+            let json = try SQLiteTransaction.encodeTicket(ticket)
+            #expect(try JSONDecoder.store.decode(Ticket.self, from: Data(json.utf8)) == ticket, "\(json)")
+        }
+    }
+
     @Test(
         "a queued render job reads back exactly: values of every kind, addresses, threading and header fields",
         arguments: [

@@ -1,0 +1,170 @@
+import Foundation
+import MailFormat
+import ServiceDesk
+
+/// The JSON columns written for every mail (the ticket document, addresses, recipients, queued render jobs), written
+/// by hand: Foundation's JSONEncoder cost more than the inserts themselves in a bulk sync. Every shape is read back
+/// with JSONDecoder (`JSONDecoder.store`), and the tests check that round trip.
+extension SQLiteTransaction {
+    /// The ticket as `Ticket.init(from:)` reads it. The rarely set nested parts (an approval round, a non-empty SLA
+    /// clock) go through JSONEncoder; an empty SLA clock is left out, which the decoder reads as empty.
+    static func encodeTicket(_ ticket: Ticket) throws -> String {
+        var json = JSONObject(capacity: 384)
+        json.string("id", ticket.id.description)
+        json.string("state", ticket.state.rawValue)
+        json.string("subject", ticket.subject)
+        json.raw("requester", encodeAddress(ticket.requester))
+        json.number("priority", ticket.priority.rawValue)
+        json.string("assignee", ticket.assignee)
+        json.string("mailbox", ticket.mailbox)
+        json.date("createdAt", ticket.createdAt)
+        json.date("updatedAt", ticket.updatedAt)
+        json.date("resolvedAt", ticket.resolvedAt)
+        json.date("closedAt", ticket.closedAt)
+        json.date("firstResponseAt", ticket.firstResponseAt)
+        json.string("reclassifiedAs", ticket.reclassifiedAs?.rawValue)
+        json.string("impact", ticket.impact?.rawValue)
+        json.string("urgency", ticket.urgency?.rawValue)
+        json.string("service", ticket.service)
+        json.string("requestType", ticket.requestType)
+        json.string("assignmentGroup", ticket.assignmentGroup)
+        json.string("linkedProblem", ticket.linkedProblem?.description)
+        json.raw("linkedIncidents", encodeStrings(ticket.linkedIncidents.map(\.description)))
+        json.string("workaround", ticket.workaround)
+        json.string("resolution", ticket.resolution)
+        json.string("pendingReason", ticket.pendingReason)
+        json.string("rejectionReason", ticket.rejectionReason)
+        json.string("changeType", ticket.changeType?.rawValue)
+        json.string("changeOutcome", ticket.changeOutcome?.rawValue)
+        if let approval = ticket.approval {
+            json.raw("approval", String(decoding: try JSONEncoder.store.encode(approval), as: UTF8.self))
+        }
+        json.number("reopenCount", ticket.reopenCount)
+        if ticket.sla != SLAClock() {
+            json.raw("sla", String(decoding: try JSONEncoder.store.encode(ticket.sla), as: UTF8.self))
+        }
+        return json.finished()
+    }
+
+    /// `{"address":…,"name":…}`.
+    static func encodeAddress(_ address: MailAddress) -> String {
+        var json = JSONObject(capacity: 64)
+        json.string("address", address.address)
+        json.string("name", address.name)
+        return json.finished()
+    }
+
+    /// `[{"address":…,"name":…}]`.
+    static func encodeAddresses(_ addresses: [MailAddress]) -> String {
+        "[" + addresses.map(encodeAddress).joined(separator: ",") + "]"
+    }
+
+    /// `["a","b"]` for a list of strings (outbox recipients).
+    static func encodeStrings(_ strings: [String]) -> String {
+        var json = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json += "," }
+            JSONText.append(string, to: &json)
+        }
+        return json + "]"
+    }
+
+    /// A queued render job (`DeferredMail`).
+    static func encodeDeferred(_ mail: DeferredMail) -> String {
+        var values = JSONObject(capacity: 512)
+        for (key, value) in mail.values {
+            switch value {
+            case .text(let text): values.string(key, text)
+            case .flag(let flag): values.raw(key, flag ? "true" : "false")
+            case .number(let number): values.number(key, number)
+            }
+        }
+        var json = JSONObject(capacity: 1024)
+        json.string("template", mail.template)
+        json.string("locale", mail.locale)
+        json.raw("values", values.finished())
+        json.raw("from", encodeAddress(mail.from))
+        json.raw("to", encodeAddresses(mail.to))
+        json.raw("replyTo", encodeAddresses(mail.replyTo))
+        json.string("inReplyTo", mail.inReplyTo)
+        json.raw("references", encodeStrings(mail.references))
+        json.date("date", mail.date)
+        let headers = mail.headers.map { header in
+            var field = JSONObject(capacity: 64)
+            field.string("name", header.name)
+            field.string("value", header.value)
+            return field.finished()
+        }
+        json.raw("headers", "[" + headers.joined(separator: ",") + "]")
+        return json.finished()
+    }
+}
+
+/// One JSON object written field by field; nil values are left out (as `encodeIfPresent` does).
+struct JSONObject {
+    private var text = "{"
+    private var empty = true
+
+    init(capacity: Int) {
+        text.reserveCapacity(capacity)
+    }
+
+    private mutating func key(_ name: String) {
+        text += empty ? "" : ","
+        empty = false
+        JSONText.append(name, to: &text)
+        text += ":"
+    }
+
+    mutating func string(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        JSONText.append(value, to: &text)
+    }
+
+    mutating func number(_ name: String, _ value: Int) {
+        key(name)
+        text += String(value)
+    }
+
+    /// Seconds since 1970, as `JSONDecoder.store` reads dates; Swift prints the shortest exact form of a Double.
+    mutating func date(_ name: String, _ value: Date?) {
+        guard let value else { return }
+        key(name)
+        text += String(value.timeIntervalSince1970)
+    }
+
+    /// A value that is already JSON.
+    mutating func raw(_ name: String, _ json: String) {
+        key(name)
+        text += json
+    }
+
+    func finished() -> String { text + "}" }
+}
+
+/// JSON string literals for the hand-written JSON columns.
+enum JSONText {
+    static func append(_ string: String, to json: inout String) {
+        json += "\""
+        let plain = string.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        if plain {
+            json += string
+        } else {
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case "\n": json += "\\n"
+                case "\r": json += "\\r"
+                case "\t": json += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        json += "\""
+    }
+}
