@@ -115,8 +115,9 @@ public struct SyncEngine: Sendable {
     /// Fetches and processes everything new in one mailbox over an open session.
     func sync(_ mailbox: Configuration.Mailbox, session: IMAPSession, report: inout SyncReport) async throws {
         let folder = mailbox.imap.folder ?? "INBOX"
-        let status = try await session.select(folder)
         let saved = try await store.read { try $0.checkpoint(mailbox: mailbox.name) }
+        // One round trip selects the folder and lists what is new after the checkpoint with its sizes.
+        var (status, sizes) = try await session.select(folder, sizesFrom: (saved?.lastUID ?? 0) + 1)
         var lastUID: UInt32 = 0
         if let saved, saved.uidValidity == status.uidValidity {
             lastUID = saved.lastUID
@@ -124,17 +125,15 @@ public struct SyncEngine: Sendable {
             logger.warning(
                 "UIDVALIDITY changed; resyncing with Message-ID deduplication",
                 metadata: ["mailbox": "\(mailbox.name)", "old": "\(saved.uidValidity)", "new": "\(status.uidValidity)"])
+            sizes = try await session.fetchSizes("1:*").sorted { $0.uid < $1.uid }
         }
-        if let next = status.uidNext, next <= lastUID + 1, saved?.uidValidity == status.uidValidity {
+        sizes = sizes.filter { $0.uid > lastUID }
+        guard !sizes.isEmpty else {
             logger.debug("no new mail", metadata: ["mailbox": "\(mailbox.name)"])
             return
         }
-        let uids = try await session.uidSearch("UID \(lastUID + 1):*").filter { $0 > lastUID }
-        guard !uids.isEmpty else { return }
-        let sizes = try await session.fetchSizes(UIDSet.format(uids)).filter { $0.uid > lastUID }
         let plan = Self.plan(
-            sizes.sorted { $0.uid < $1.uid }, batchBytes: batchBytes, limit: mailbox.messageLimit,
-            firstBatchBytes: firstBatchBytes)
+            sizes, batchBytes: batchBytes, limit: mailbox.messageLimit, firstBatchBytes: firstBatchBytes)
         let processor = self.processor
         let uidValidity = status.uidValidity
         // Fetches and prepares (parses, reads) the batch of a step, off the store's writer.

@@ -74,7 +74,10 @@ public actor IMAPSession {
     private var handle: CurlHandle?
     private var reader = IMAPResponseReader()
     private var tagCounter = 0
-    public private(set) var capabilities: Set<String> = []
+    private var knownCapabilities: Set<String> = []
+    /// The tag of the `CAPABILITY` sent right after login and not read yet: the next command goes out before its
+    /// answer is read, which saves a round trip on every connection.
+    private var capabilityTag: String?
     private var receiveBuffer = [UInt8](repeating: 0, count: 256 * 1024)
 
     public init(endpoint: IMAPEndpoint) {
@@ -82,7 +85,24 @@ public actor IMAPSession {
         self.executor = QueueExecutor(label: "ticketgate.imap.\(endpoint.username)")
     }
 
-    /// Connects and logs in, then asks for the capabilities (libcurl does not expose the ones it saw).
+    /// What the server offers after login (read when first needed).
+    public var capabilities: Set<String> {
+        do {
+            try settleCapabilities()
+        } catch {
+            return []  // the connection is gone; the next command reports why
+        }
+        return knownCapabilities
+    }
+
+    private func settleCapabilities() throws(TransportError) {
+        guard let tag = capabilityTag else { return }
+        capabilityTag = nil
+        knownCapabilities = Self.parseCapabilities(try awaitCompletion(tag: tag, command: "CAPABILITY"))
+    }
+
+    /// Connects and logs in, then asks for the capabilities (libcurl does not expose the ones it saw) without
+    /// waiting for the answer.
     public func connect() throws(TransportError) {
         guard handle == nil else { return }
         let curl = CurlHandle()
@@ -116,8 +136,7 @@ public actor IMAPSession {
         }
         handle = curl
         reader = IMAPResponseReader()
-        let responses = try command("CAPABILITY")
-        capabilities = Self.parseCapabilities(responses)
+        capabilityTag = try send("CAPABILITY")
     }
 
     static func mapConnectError(_ code: CURLcode, message: String, endpoint: IMAPEndpoint) -> TransportError {
@@ -168,6 +187,19 @@ public actor IMAPSession {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
         let responses = try command("\(readOnly ? "EXAMINE" : "SELECT") \(name)")
         return try Self.parseSelect(responses, server: endpoint.serverName)
+    }
+
+    /// Selects a folder and, in the same round trip, reads the UIDs and sizes of the messages from `firstUID` on
+    /// (what a sync fetches next, unless UIDVALIDITY changed). Sorted by UID; only UIDs ≥ `firstUID` (`n:*` always
+    /// answers with the highest message, even below n).
+    public func select(_ folder: String, sizesFrom firstUID: UInt32) throws(TransportError)
+        -> (status: MailboxStatus, sizes: [(uid: UInt32, size: Int)])
+    {
+        let name = try Self.quoted(ModifiedUTF7.encode(folder))
+        let results = try pipeline(["SELECT \(name)", "UID FETCH \(max(1, firstUID)):* (UID RFC822.SIZE)"])
+        let status = try Self.parseSelect(try results[0].get(), server: endpoint.serverName)
+        let sizes = Self.parseFetch(try results[1].get()).map { (uid: $0.uid, size: $0.size) }
+        return (status, sizes.filter { $0.uid >= firstUID }.sorted { $0.uid < $1.uid })
     }
 
     static func parseSelect(_ responses: [IMAPResponse], server: String) throws(TransportError) -> MailboxStatus {
@@ -327,6 +359,7 @@ public actor IMAPSession {
     public func append(_ folder: String, message: [UInt8], flags: [String] = []) throws(TransportError) {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
         let flagList = flags.isEmpty ? "" : " (\(flags.joined(separator: " ")))"
+        try settleCapabilities()  // the literal's continuation must not meet an unread answer
         tagCounter += 1
         let tag = "tg\(tagCounter)"
         try sendAll(Array("\(tag) APPEND \(name)\(flagList) {\(message.count)}\r\n".utf8))
@@ -361,14 +394,37 @@ public actor IMAPSession {
     /// Sends one tagged command and collects every response up to its completion; NO/BAD throws.
     @discardableResult
     public func command(_ text: String) throws(TransportError) -> [IMAPResponse] {
+        return try pipeline([text])[0].get()
+    }
+
+    /// Sends several commands at once and collects each one's responses in order: one round trip for all of them.
+    /// A command the server refuses (NO/BAD) gives its failure in its place; a lost connection throws.
+    public func pipeline(_ texts: [String]) throws(TransportError) -> [Result<[IMAPResponse], TransportError>] {
+        var tags: [String] = []
+        for text in texts { tags.append(try send(text)) }
+        try settleCapabilities()
+        var results: [Result<[IMAPResponse], TransportError>] = []
+        for (text, tag) in zip(texts, tags) {
+            let verb = text.split(separator: " ").prefix(2).joined(separator: " ")
+            do {
+                results.append(.success(try awaitCompletion(tag: tag, command: verb)))
+            } catch {
+                guard case .commandFailed = error else { throw error }
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// Writes one tagged command; its answer is read by `awaitCompletion(tag:command:)`.
+    private func send(_ text: String) throws(TransportError) -> String {
         guard !text.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
             throw .invalidArgument("IMAP command contains CR, LF or NUL")
         }
         tagCounter += 1
         let tag = "tg\(tagCounter)"
         try sendAll(Array("\(tag) \(text)\r\n".utf8))
-        let verb = text.split(separator: " ").prefix(2).joined(separator: " ")
-        return try awaitCompletion(tag: tag, command: verb)
+        return tag
     }
 
     private func awaitCompletion(tag: String, command: String) throws(TransportError) -> [IMAPResponse] {
