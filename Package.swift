@@ -31,7 +31,10 @@ let package = Package(
         .target(name: "ServiceDesk", dependencies: ["MailFormat"], swiftSettings: strict),
         .target(
             name: "TicketStoreSQLite",
-            dependencies: ["ServiceDesk", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ServiceDesk", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -182,12 +182,11 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
-        try String.fetchAll(
-            try db.cachedStatement(
-                sql: """
-                    SELECT message_id FROM article WHERE ticket_id = ?
-                    AND (direction = 'out' OR (internal = 0 AND author = 'requester')) ORDER BY id
-                    """), arguments: [id.description])
+        try texts(
+            """
+            SELECT message_id FROM article WHERE ticket_id = ?
+            AND (direction = 'out' OR (internal = 0 AND author = 'requester')) ORDER BY id
+            """, .text(id.description))
     }
 
     func auditTrail(of id: TicketID) throws -> [AuditEntry] {
@@ -204,25 +203,16 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func ticketID(forMessageID messageID: String) throws -> TicketID? {
-        try String.fetchOne(
-            try db.cachedStatement(sql: "SELECT ticket_id FROM message_ref WHERE message_id = ?"),
-            arguments: [messageID]
-        )
-        .flatMap { TicketID($0) }
+        try text("SELECT ticket_id FROM message_ref WHERE message_id = ?", .text(messageID)).flatMap { TicketID($0) }
     }
 
     func hasInboundArticle(messageID: String) throws -> Bool {
-        try Bool.fetchOne(
-            try db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')"),
-            arguments: [messageID]) ?? false
+        try integer(
+            "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')", .text(messageID)) == 1
     }
 
     func participants(of id: TicketID) throws -> Set<String> {
-        Set(
-            try String.fetchAll(
-                try db.cachedStatement(sql: "SELECT address FROM participant WHERE ticket_id = ?"),
-                arguments: [id.description]))
+        Set(try texts("SELECT address FROM participant WHERE ticket_id = ?", .text(id.description)))
     }
 
     func checkpoint(mailbox: String) throws -> MailboxCheckpoint? {
@@ -236,10 +226,9 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func hasRawMail(mailbox: String, uidValidity: UInt32, uid: UInt32) throws -> Bool {
-        try Bool.fetchOne(
-            try db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid = ?)"),
-            arguments: [mailbox, Int64(uidValidity), Int64(uid)]) ?? false
+        try integer(
+            "SELECT EXISTS (SELECT 1 FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid = ?)",
+            .text(mailbox), .integer(Int64(uidValidity)), .integer(Int64(uid))) == 1
     }
 
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
@@ -347,23 +336,18 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func automaticMailCount(to address: String, since: Date) throws -> Int {
-        try Int.fetchOne(
-            try db.cachedStatement(
-                sql: "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?"),
-            arguments: [address.lowercased(), since.timeIntervalSince1970]) ?? 0
+        Int(
+            try integer(
+                "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?",
+                .text(address.lowercased()), .real(since.timeIntervalSince1970)) ?? 0)
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
-        try String.fetchOne(
-            try db.cachedStatement(sql: "SELECT reason FROM undeliverable WHERE address = ?"),
-            arguments: [address.lowercased()])
+        try text("SELECT reason FROM undeliverable WHERE address = ?", .text(address.lowercased()))
     }
 
     func isParticipantAnywhere(_ address: String) throws -> Bool {
-        try Bool.fetchOne(
-            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)"),
-            arguments: [address.lowercased()])
-            ?? false
+        try integer("SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)", .text(address.lowercased())) == 1
     }
 
     // MARK: writing
@@ -378,18 +362,14 @@ final class SQLiteTransaction: TicketWriting {
     func language(of address: String) throws -> String? {
         let key = address.lowercased()
         if let known = languages[key] { return known }
-        let language = try String.fetchOne(
-            try db.cachedStatement(sql: "SELECT language FROM person WHERE address = ?"), arguments: [key])
+        let language = try text("SELECT language FROM person WHERE address = ?", .text(key))
         languages[key] = language
         return language
     }
 
     func recordLanguage(_ language: String, for address: String) throws {
         let key = address.lowercased()
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)"
-        ).execute(
-            arguments: [key, language])
+        try run("INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)", .text(key), .text(language))
         if db.changesCount > 0 {
             languages[key] = .some(language)
         } else {
@@ -444,30 +424,29 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func nextTicketID(kind: TicketKind) throws -> TicketID {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
-                ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
-                RETURNING last_number
-                """)
-        return TicketID(kind: kind, number: try Int.fetchOne(statement, arguments: [kind.rawValue]) ?? 1)
+        let number = try integer(
+            """
+            INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
+            ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
+            RETURNING last_number
+            """, .text(kind.rawValue))
+        return TicketID(kind: kind, number: Int(number ?? 1))
     }
 
     func insert(_ ticket: Ticket) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
-                    assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                ticket.id.description, ticket.kind.rawValue, ticket.id.number, ticket.state.rawValue, ticket.subject,
-                ticket.requester.name, ticket.requester.address, ticket.priority.rawValue, ticket.assignee,
-                ticket.mailbox, ticket.createdAt.timeIntervalSince1970, ticket.updatedAt.timeIntervalSince1970,
-                ticket.resolvedAt?.timeIntervalSince1970, ticket.closedAt?.timeIntervalSince1970,
-                ticket.firstResponseAt?.timeIntervalSince1970, try Self.document(ticket),
-            ])
+        try run(
+            """
+            INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
+                assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(ticket.id.description), .text(ticket.kind.rawValue), .integer(ticket.id.number),
+            .text(ticket.state.rawValue), .text(ticket.subject), .optional(ticket.requester.name),
+            .text(ticket.requester.address), .integer(ticket.priority.rawValue), .optional(ticket.assignee),
+            .text(ticket.mailbox), .real(ticket.createdAt.timeIntervalSince1970),
+            .real(ticket.updatedAt.timeIntervalSince1970), .optional(ticket.resolvedAt?.timeIntervalSince1970),
+            .optional(ticket.closedAt?.timeIntervalSince1970), .optional(ticket.firstResponseAt?.timeIntervalSince1970),
+            .text(try Self.document(ticket)))
     }
 
     static func document(_ ticket: Ticket) throws -> String {
@@ -490,43 +469,37 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func insert(_ article: Article, rawMailID: Int64?) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
-                    message_id, text, internal, raw_mail_id, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                article.ticketID.description, article.direction.rawValue, article.author.rawValue, article.from.name,
-                article.from.address, Self.encodeAddresses(article.to), article.subject, article.messageID,
-                article.text, article.isInternal, rawMailID, article.createdAt.timeIntervalSince1970,
-            ])
+        let ticketID = article.ticketID.description
+        try run(
+            """
+            INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
+                message_id, text, internal, raw_mail_id, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(ticketID), .text(article.direction.rawValue), .text(article.author.rawValue),
+            .optional(article.from.name), .text(article.from.address), .text(Self.encodeAddresses(article.to)),
+            .text(article.subject), .text(article.messageID), .text(article.text), .flag(article.isInternal),
+            rawMailID.map { .integer($0) } ?? .null, .real(article.createdAt.timeIntervalSince1970))
         if article.direction == .outbound { outboundArticles[article.messageID] = db.lastInsertedRowID }
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
-        ).execute(
-            arguments: [article.messageID, article.ticketID.description])
+        try run(
+            "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),
+            .text(ticketID))
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)"
-        ).execute(
-            arguments: [id.description, address.address.lowercased(), address.name, role.rawValue])
+        try run(
+            "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
+            .text(id.description), .text(address.address.lowercased()), .optional(address.name), .text(role.rawValue))
     }
 
     func insert(_ raw: RawMail) throws -> Int64 {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                raw.mailbox, Int64(raw.uidValidity), Int64(raw.uid), raw.messageID, raw.size, Data(raw.bytes),
-                raw.receivedAt.timeIntervalSince1970, raw.path,
-            ])
+        try run(
+            """
+            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
+            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path))
         return db.lastInsertedRowID
     }
 
@@ -558,49 +531,41 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func enqueue(_ item: OutboxItem) throws {
-        let recipients = Self.encodeStrings(item.recipients)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
-                    next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                item.ticketID?.description, item.purpose, item.messageID, item.mailFrom, recipients, Data(item.raw),
-                item.status.rawValue, item.attempts, item.nextAttemptAt.timeIntervalSince1970, item.lastError,
-                item.createdAt.timeIntervalSince1970, item.sentAt?.timeIntervalSince1970,
-                item.deferred.map(Self.encodeDeferred), outboundArticles[item.messageID],
-            ])
+        let article = outboundArticles[item.messageID]
+        try run(
+            """
+            INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
+                next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .optional(item.ticketID?.description), .text(item.purpose), .text(item.messageID), .text(item.mailFrom),
+            .text(Self.encodeStrings(item.recipients)), .blob(item.raw), .text(item.status.rawValue),
+            .integer(item.attempts), .real(item.nextAttemptAt.timeIntervalSince1970), .optional(item.lastError),
+            .real(item.createdAt.timeIntervalSince1970), .optional(item.sentAt?.timeIntervalSince1970),
+            .optional(item.deferred.map(Self.encodeDeferred)), article.map { .integer($0) } ?? .null)
         let outboxID = db.lastInsertedRowID
         for address in item.recipients {
-            try db.cachedStatement(
-                sql: "INSERT INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)"
-            ).execute(
-                arguments: [
-                    outboxID, address.lowercased(), item.mailFrom.isEmpty, item.createdAt.timeIntervalSince1970,
-                ])
+            try run(
+                "INSERT INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
+                .integer(outboxID), .text(address.lowercased()), .flag(item.mailFrom.isEmpty),
+                .real(item.createdAt.timeIntervalSince1970))
         }
         // The outbound article inserted just before has already mapped its Message-ID to the ticket.
-        if let ticketID = item.ticketID, outboundArticles[item.messageID] == nil {
-            try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)"
-            ).execute(
-                arguments: [item.messageID, ticketID.description])
+        if let ticketID = item.ticketID, article == nil {
+            try run(
+                "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(item.messageID),
+                .text(ticketID.description))
         }
     }
 
     func append(_ entry: AuditEntry) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                entry.ticketID.description, entry.at.timeIntervalSince1970, entry.actor, entry.viaMessageID,
-                entry.action, entry.oldValue, entry.newValue,
-            ])
+        try run(
+            """
+            INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(entry.ticketID.description), .real(entry.at.timeIntervalSince1970), .text(entry.actor),
+            .optional(entry.viaMessageID), .text(entry.action), .optional(entry.oldValue), .optional(entry.newValue))
     }
 
     func save(_ checkpoint: MailboxCheckpoint) throws {

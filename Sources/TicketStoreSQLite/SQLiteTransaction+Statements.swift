@@ -1,0 +1,91 @@
+import GRDB
+import GRDBSQLite
+
+/// One statement argument, bound straight through the SQLite C API.
+enum SQLArgument {
+    case text(String)
+    case integer(Int64)
+    case real(Double)
+    case blob([UInt8])
+    case null
+
+    static func optional(_ value: String?) -> SQLArgument { value.map { .text($0) } ?? .null }
+    static func optional(_ value: Double?) -> SQLArgument { value.map { .real($0) } ?? .null }
+    static func integer(_ value: Int) -> SQLArgument { .integer(Int64(value)) }
+    static func flag(_ value: Bool) -> SQLArgument { .integer(value ? 1 : 0) }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies the bytes before the bind call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// The statements a bulk sync runs for every mail, bound and stepped through the SQLite C API on GRDB's cached
+/// prepared statements: GRDB's argument boxing (an array of existentials per call) cost more than SQLite's own work
+/// for these small inserts and lookups. Errors become GRDB `DatabaseError`s like every other store error.
+extension SQLiteTransaction {
+    /// Runs a statement to completion.
+    func run(_ sql: String, _ arguments: SQLArgument...) throws {
+        _ = try rows(sql, arguments) { _ in () }
+    }
+
+    /// The first column of the first row as text, nil when there is no row or the value is NULL.
+    func text(_ sql: String, _ arguments: SQLArgument...) throws -> String? {
+        try rows(sql, arguments) { Self.text($0, 0) }.first ?? nil
+    }
+
+    /// Every row's first column as text (NULLs left out).
+    func texts(_ sql: String, _ arguments: SQLArgument...) throws -> [String] {
+        try rows(sql, arguments) { Self.text($0, 0) }.compactMap { $0 }
+    }
+
+    /// The first column of the first row as an integer, nil when there is no row.
+    func integer(_ sql: String, _ arguments: SQLArgument...) throws -> Int64? {
+        try rows(sql, arguments) { sqlite3_column_int64($0, 0) }.first
+    }
+
+    private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
+        guard let bytes = sqlite3_column_text(statement, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    private func rows<T>(_ sql: String, _ arguments: [SQLArgument], _ read: (OpaquePointer) -> T) throws -> [T] {
+        let statement = try db.cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(statement)
+        for (offset, argument) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch argument {
+            case .text(var text):
+                code = text.withUTF8 { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient) }
+            case .integer(let value): code = sqlite3_bind_int64(statement, index, value)
+            case .real(let value): code = sqlite3_bind_double(statement, index, value)
+            case .blob(let bytes) where bytes.isEmpty: code = sqlite3_bind_zeroblob(statement, index, 0)
+            case .blob(let bytes):
+                code = bytes.withUnsafeBytes {
+                    sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
+                }
+            case .null: code = sqlite3_bind_null(statement, index)
+            }
+            guard code == SQLITE_OK else { throw failure(statement, sql: sql) }
+        }
+        var result: [T] = []
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: result.append(read(statement))
+            case SQLITE_DONE:
+                sqlite3_reset(statement)
+                return result
+            default: throw failure(statement, sql: sql)
+            }
+        }
+    }
+
+    private func failure(_ statement: OpaquePointer, sql: String) -> DatabaseError {
+        let connection = sqlite3_db_handle(statement)
+        let error = DatabaseError(
+            resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)),
+            message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        sqlite3_reset(statement)
+        return error
+    }
+}
