@@ -31,8 +31,8 @@ public struct SyncEngine: Sendable {
     public var batchBytes = 8 << 20
     /// The first fetch is small so processing starts early; each next one doubles up to `batchBytes`.
     public var firstBatchBytes = 256 << 10
-    /// Mails per store transaction: one commit (and WAL sync) per chunk instead of per mail, while a crash redoes at
-    /// most one chunk and other writers (the outbox, a second mailbox) wait at most one chunk.
+    /// Mails per fetch batch and store transaction: one commit per batch instead of per mail, while a crash redoes
+    /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
     public var mailsPerTransaction = 200
     public var clock: @Sendable () -> Date = { Date() }
 
@@ -133,28 +133,50 @@ public struct SyncEngine: Sendable {
             return
         }
         let plan = Self.plan(
-            sizes, batchBytes: batchBytes, limit: mailbox.messageLimit, firstBatchBytes: firstBatchBytes)
-        let processor = self.processor
+            sizes, batchBytes: batchBytes, limit: mailbox.messageLimit, firstBatchBytes: firstBatchBytes,
+            maxCount: max(1, mailsPerTransaction))
         let uidValidity = status.uidValidity
-        // Fetches and prepares (parses, reads) the batch of a step, off the store's writer.
-        func prefetch(_ index: Int) -> Task<[PreparedMail], any Error>? {
-            guard index < plan.count, case .batch(let batch) = plan[index] else { return nil }
-            return Task {
-                let messages = try await session.fetchMessages(UIDSet.format(batch))
-                return messages.sorted { $0.uid < $1.uid }.map {
-                    processor.prepare(
-                        raw: $0.raw, origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
-                }
+        // Three stages, each on its own thread: the fetcher keeps the connection busy (the next batch is always
+        // under way), the preparer parses and reads each batch, and this task stores them, one transaction per
+        // batch. Two batches at most wait between stages, so memory stays bounded however fast the network is.
+        let fetched = Handoff<FetchedStep>(capacity: 2)
+        let ready = Handoff<ReadyStep>(capacity: 2)
+        let fetcher = Task {
+            do {
+                try await fetch(plan, mailbox: mailbox, uidValidity: uidValidity, session: session, into: fetched)
+                await fetched.finish()
+            } catch {
+                await fetched.finish(throwing: error)
             }
         }
-        var pending = prefetch(0)
+        let processor = self.processor
+        let preparer = Task {
+            do {
+                while let step = try await fetched.take() {
+                    let next: ReadyStep
+                    switch step {
+                    case .batch(let messages):
+                        next = .batch(
+                            messages.sorted { $0.uid < $1.uid }.map {
+                                processor.prepare(
+                                    raw: $0.raw,
+                                    origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
+                            })
+                    case .oversize(let uid, let size, let path, let head):
+                        next = .oversize(uid: uid, size: size, path: path, head: head)
+                    }
+                    guard await ready.put(next) else { return }
+                }
+                await ready.finish()
+            } catch {
+                await ready.finish(throwing: error)
+            }
+        }
+        var done: [UInt32] = []
         do {
-            for (index, step) in plan.enumerated() {
-                var done: [UInt32] = []
+            while let step = try await ready.take() {
                 switch step {
-                case .batch:
-                    let prepared = try await (pending ?? prefetch(index))?.value ?? []
-                    pending = prefetch(index + 1)
+                case .batch(let prepared):
                     let fresh = prepared.filter { $0.origin.uid > lastUID }
                     let size = max(1, mailsPerTransaction)
                     for start in stride(from: 0, to: fresh.count, by: size) {
@@ -167,10 +189,8 @@ public struct SyncEngine: Sendable {
                             record(outcome, uid: mail.origin.uid, mailbox: mailbox.name, report: &report)
                         }
                     }
-                case .oversize(let uid, let size):
+                case .oversize(let uid, let size, let path, let head):
                     report.fetched += 1
-                    let path = try quarantinePath(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
-                    let head = try await session.streamMessage(uid: uid, to: path)
                     let origin = MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
                     let now = clock()
                     let outcome = try await store.write { tx in
@@ -183,15 +203,61 @@ public struct SyncEngine: Sendable {
                     lastUID = uid
                     done.append(uid)
                     record(outcome, uid: uid, mailbox: mailbox.name, report: &report)
-                    pending = prefetch(index + 1)
                 }
-                await afterProcessing(done, mailbox: mailbox, session: session)
+                // Flags and moves share the connection with the fetcher: they wait until it is done, then go with
+                // every transaction.
+                if await fetched.isFinished {
+                    await afterProcessing(done, mailbox: mailbox, session: session)
+                    done = []
+                }
             }
         } catch {
-            // A fetch still in flight must finish (or fail) before the caller closes the session.
-            pending?.cancel()
-            _ = try? await pending?.value
+            // The fetcher must be done with the session before the caller closes it.
+            await fetched.close()
+            await ready.close()
+            fetcher.cancel()
+            preparer.cancel()
+            _ = await fetcher.result
+            _ = await preparer.result
             throw error
+        }
+        _ = await fetcher.result
+        _ = await preparer.result
+        await afterProcessing(done, mailbox: mailbox, session: session)
+    }
+
+    /// What the fetcher hands on: a batch of whole mails, or a mail too large to load, already streamed to disk.
+    enum FetchedStep: Sendable {
+        case batch([FetchedMessage])
+        case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
+    }
+
+    /// What the preparer hands on to the store.
+    enum ReadyStep: Sendable {
+        case batch([PreparedMail])
+        case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
+    }
+
+    /// Fetches every step of the plan in order; each batch's successor is sent before the batch is read.
+    func fetch(
+        _ plan: [FetchPlan], mailbox: Configuration.Mailbox, uidValidity: UInt32, session: IMAPSession,
+        into handoff: Handoff<FetchedStep>
+    ) async throws {
+        for (index, step) in plan.enumerated() {
+            let item: FetchedStep
+            switch step {
+            case .batch(let uids):
+                var next: String?
+                if index + 1 < plan.count, case .batch(let following) = plan[index + 1] {
+                    next = UIDSet.format(following)
+                }
+                item = .batch(try await session.fetchMessages(UIDSet.format(uids), sendingAhead: next))
+            case .oversize(let uid, let size):
+                let path = try quarantinePath(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
+                let head = try await session.streamMessage(uid: uid, to: path)
+                item = .oversize(uid: uid, size: size, path: path, head: head)
+            }
+            guard await handoff.put(item) else { return }
         }
     }
 
@@ -289,11 +355,12 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// Splits sorted (uid, size) pairs into fetch steps in UID order: runs whose total stays under `batchBytes`, and
-    /// every mail above `limit` on its own to be streamed to disk. The first run may be smaller (`firstBatchBytes`),
+    /// Splits sorted (uid, size) pairs into fetch steps in UID order: runs of at most `maxCount` mails whose total
+    /// stays under `batchBytes`, and every mail above `limit` on its own to be streamed to disk. The first run may be smaller (`firstBatchBytes`),
     /// each next one doubling, so the first mails are processed while later ones are still on the wire.
     static func plan(
-        _ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int, firstBatchBytes: Int? = nil
+        _ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int, firstBatchBytes: Int? = nil,
+        maxCount: Int = .max
     ) -> [FetchPlan] {
         var result: [FetchPlan] = []
         var current: [UInt32] = []
@@ -307,7 +374,7 @@ public struct SyncEngine: Sendable {
                 result.append(.oversize(uid: uid, size: size))
                 continue
             }
-            if !current.isEmpty && total + size > budget {
+            if !current.isEmpty && (total + size > budget || current.count >= maxCount) {
                 result.append(.batch(current))
                 current = []
                 total = 0

@@ -78,6 +78,10 @@ public actor IMAPSession {
     /// The tag of the `CAPABILITY` sent right after login and not read yet: the next command goes out before its
     /// answer is read, which saves a round trip on every connection.
     private var capabilityTag: String?
+    /// A bulk fetch sent before it was asked for (`fetchMessages(_:sendingAhead:)`), not read yet.
+    private var sentAhead: (set: String, tag: String)?
+    /// Mails of the fetch sent ahead that arrived before the previous fetch completed.
+    private var early: [FetchedMessage] = []
     private var receiveBuffer = [UInt8](repeating: 0, count: 256 * 1024)
 
     public init(endpoint: IMAPEndpoint) {
@@ -136,6 +140,8 @@ public actor IMAPSession {
         }
         handle = curl
         reader = IMAPResponseReader()
+        sentAhead = nil
+        early = []
         capabilityTag = try send("CAPABILITY")
     }
 
@@ -250,8 +256,48 @@ public actor IMAPSession {
 
     /// Bulk fetch of whole messages without setting `\Seen` (`BODY.PEEK[]`), one round trip for the whole set.
     public func fetchMessages(_ set: String) throws(TransportError) -> [FetchedMessage] {
-        let responses = try command("UID FETCH \(set) (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
-        return Self.parseFetch(responses)
+        try fetchMessages(set, sendingAhead: nil)
+    }
+
+    /// Bulk fetch as above; the fetch of `next` is sent before this one's answer is read, so the server streams the
+    /// next batch while this one is handed on and no round trip is spent waiting between batches. Asking for `next`
+    /// afterwards reads the answer already under way; any other command first reads (and drops) it.
+    public func fetchMessages(_ set: String, sendingAhead next: String?) throws(TransportError) -> [FetchedMessage] {
+        let tag: String
+        if let ahead = sentAhead, ahead.set == set {
+            sentAhead = nil
+            tag = ahead.tag
+        } else {
+            try settleSentAhead()
+            tag = try send(Self.fetchCommand(set))
+        }
+        if let next {
+            sentAhead = (next, try send(Self.fetchCommand(next)))
+        }
+        try settleCapabilities()
+        // A server may answer pipelined fetches interleaved (Dovecot does): each mail goes to the set it belongs to
+        // by its UID, whatever tagged completion it arrived before.
+        let arrived = early + Self.parseFetch(try awaitCompletion(tag: tag, command: "UID FETCH"))
+        let wanted = UIDRanges(set)
+        early = sentAhead == nil ? [] : arrived.filter { !wanted.contains($0.uid) }
+        return arrived.filter { wanted.contains($0.uid) }
+    }
+
+    static func fetchCommand(_ set: String) -> String {
+        "UID FETCH \(set) (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
+    }
+
+    /// Reads and drops the answer to a fetch sent ahead that nobody asked for.
+    private func settleSentAhead() throws(TransportError) {
+        guard let ahead = sentAhead else { return }
+        sentAhead = nil
+        early = []
+        try settleCapabilities()
+        do {
+            _ = try awaitCompletion(tag: ahead.tag, command: "UID FETCH")
+        } catch {
+            guard case .commandFailed = error else { throw error }
+        }
     }
 
     static func parseFetch(_ responses: [IMAPResponse]) -> [FetchedMessage] {
@@ -324,6 +370,7 @@ public actor IMAPSession {
         guard capabilities.contains("IDLE") else {
             throw .commandFailed(server: endpoint.serverName, command: "IDLE", response: "not supported")
         }
+        try settleSentAhead()
         tagCounter += 1
         let tag = "tg\(tagCounter)"
         try sendAll(Array("\(tag) IDLE\r\n".utf8))
@@ -359,7 +406,8 @@ public actor IMAPSession {
     public func append(_ folder: String, message: [UInt8], flags: [String] = []) throws(TransportError) {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
         let flagList = flags.isEmpty ? "" : " (\(flags.joined(separator: " ")))"
-        try settleCapabilities()  // the literal's continuation must not meet an unread answer
+        try settleSentAhead()  // the literal's continuation must not meet an unread answer
+        try settleCapabilities()
         tagCounter += 1
         let tag = "tg\(tagCounter)"
         try sendAll(Array("\(tag) APPEND \(name)\(flagList) {\(message.count)}\r\n".utf8))
@@ -400,6 +448,7 @@ public actor IMAPSession {
     /// Sends several commands at once and collects each one's responses in order: one round trip for all of them.
     /// A command the server refuses (NO/BAD) gives its failure in its place; a lost connection throws.
     public func pipeline(_ texts: [String]) throws(TransportError) -> [Result<[IMAPResponse], TransportError>] {
+        try settleSentAhead()
         var tags: [String] = []
         for text in texts { tags.append(try send(text)) }
         try settleCapabilities()
@@ -565,4 +614,21 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
+}
+
+/// The UIDs of an IMAP sequence set such as `1:5,7,9:12` (`*` counts as the largest UID), for telling which fetch a
+/// mail of pipelined fetches belongs to.
+struct UIDRanges {
+    private var ranges: [ClosedRange<UInt32>] = []
+
+    init(_ set: String) {
+        for part in set.split(separator: ",") {
+            let ends = part.split(separator: ":", maxSplits: 1).map { $0 == "*" ? UInt32.max : UInt32($0) }
+            guard let first = ends.first ?? nil else { continue }
+            let last = ends.count == 2 ? (ends[1] ?? first) : first
+            ranges.append(min(first, last)...max(first, last))
+        }
+    }
+
+    func contains(_ uid: UInt32) -> Bool { ranges.contains { $0.contains(uid) } }
 }

@@ -53,6 +53,47 @@ struct IMAPSessionIntegrationTests {
         await session.logout()
     }
 
+    @Test(
+        "pipelined fetches: each batch gets exactly its own mails, and any other command first settles the one sent ahead"
+    )
+    func pipelinedFetches() async throws {
+        let user = stack.newUser()
+        let bodies = (1...12).map { "Subject: m\($0)\r\n\r\n" + String(repeating: "line \($0)\r\n", count: 400 * $0) }
+        for body in bodies { try await stack.deliver(body, to: user) }
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        _ = try await session.select("INBOX")
+        let batches = ["1:3", "4,5", "6:9", "10:12"]
+        for (index, set) in batches.enumerated() {
+            let next = index + 1 < batches.count ? batches[index + 1] : nil
+            let messages = try await session.fetchMessages(set, sendingAhead: next)
+            let expected = UIDRanges(set)
+            #expect(messages.count == (1...12).filter { expected.contains(UInt32($0)) }.count, "\(set)")
+            for message in messages {
+                #expect(expected.contains(message.uid))
+                #expect(String(decoding: message.raw, as: UTF8.self) == bodies[Int(message.uid) - 1])
+            }
+        }
+        // A fetch sent ahead and never asked for is read and dropped before the next command.
+        _ = try await session.fetchMessages("1", sendingAhead: "2:12")
+        #expect(try await session.uidSearch("ALL") == Array(1...12))
+        #expect(try await session.fetchMessages("2:12").map(\.uid) == Array(2...12))
+        await session.logout()
+    }
+
+    @Test(
+        "UID sets name their members",
+        arguments: [
+            ("1:3,7,9:10", [1, 2, 3, 7, 9, 10], [0, 4, 8, 11]),
+            ("5:*", [5, 6, 4_000_000_000], [4]),
+            ("12:10", [10, 11, 12], [9, 13]),
+        ])
+    func uidRanges(set: String, members: [UInt32], others: [UInt32]) {
+        let ranges = UIDRanges(set)
+        #expect(members.allSatisfy(ranges.contains))
+        #expect(!others.contains(where: ranges.contains))
+    }
+
     @Test("UID SEARCH n:* returns the highest message even below n; callers filter")
     func searchAboveLast() async throws {
         let user = stack.newUser()
