@@ -189,7 +189,7 @@ public struct MailProcessor: Sendable {
                     ?? .normal
             }
             let id = try tx.nextTicketID(kind: classification.kind)
-            let subject = Threading.baseSubject(message.subject)
+            let subject = mail.baseSubject
             let context = workflow
             var ticket = Ticket(
                 id: id, subject: subject.isEmpty ? "(no subject)" : subject, requester: sender,
@@ -280,7 +280,7 @@ public struct MailProcessor: Sendable {
         let facts = MailFacts(
             recipients: (message.to + message.cc).map(\.address) + [mailbox.address], sender: sender.address,
             subject: message.subject, body: message.text,
-            headers: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
+            headers: mail.ruleHeaders)
         let input = IntakeInput(
             facts: facts, messageID: mail.messageID, automaticSignals: report == nil ? mail.signals : [],
             ownMailReason: mail.ownMailReason,

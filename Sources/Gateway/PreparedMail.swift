@@ -26,6 +26,10 @@ public struct PreparedMail: Sendable {
     let locale: String
     /// The first line of the text, trimmed and lowercased (agents open tickets with `/change`).
     let firstLine: String?
+    /// The subject without reply/forward prefixes and ticket tags: a new ticket's subject.
+    let baseSubject: String
+    /// Every header field with its decoded value, as the intake rules match them.
+    let ruleHeaders: [(String, String)]
 }
 
 extension MailProcessor {
@@ -50,7 +54,9 @@ extension MailProcessor {
             },
             subjectTag: Threading.subjectTags(message.subject).first,
             bodyReference: TicketReference.find(in: message.text, secret: secret).first,
-            locale: locale(for: message), firstLine: Self.firstLine(of: message.text))
+            locale: locale(for: message), firstLine: Self.firstLine(of: message.text),
+            baseSubject: Threading.baseSubject(message.subject),
+            ruleHeaders: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
     }
 
     /// The first non-empty line of a text, trimmed and lowercased, without splitting the whole text.

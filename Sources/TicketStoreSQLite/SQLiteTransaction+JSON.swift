@@ -61,12 +61,13 @@ extension SQLiteTransaction {
 
     /// `["a","b"]` for a list of strings (outbox recipients).
     static func encodeStrings(_ strings: [String]) -> String {
-        var json = "["
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
         for (index, string) in strings.enumerated() {
-            if index > 0 { json += "," }
-            JSONText.append(string, to: &json)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONText.append(string, to: &bytes)
         }
-        return json + "]"
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A queued render job (`DeferredMail`).
@@ -100,71 +101,72 @@ extension SQLiteTransaction {
     }
 }
 
-/// One JSON object written field by field; nil values are left out (as `encodeIfPresent` does).
+/// One JSON object written field by field into UTF-8 bytes; nil values are left out (as `encodeIfPresent` does).
 struct JSONObject {
-    private var text = "{"
-    private var empty = true
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
 
     init(capacity: Int) {
-        text.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
     }
 
     private mutating func key(_ name: String) {
-        text += empty ? "" : ","
-        empty = false
-        JSONText.append(name, to: &text)
-        text += ":"
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        JSONText.append(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
     }
 
     mutating func string(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
-        JSONText.append(value, to: &text)
+        JSONText.append(value, to: &bytes)
     }
 
     mutating func number(_ name: String, _ value: Int) {
         key(name)
-        text += String(value)
+        bytes.append(contentsOf: String(value).utf8)
     }
 
     /// Seconds since 1970, as `JSONDecoder.store` reads dates; Swift prints the shortest exact form of a Double.
     mutating func date(_ name: String, _ value: Date?) {
         guard let value else { return }
         key(name)
-        text += String(value.timeIntervalSince1970)
+        bytes.append(contentsOf: String(value.timeIntervalSince1970).utf8)
     }
 
     /// A value that is already JSON.
     mutating func raw(_ name: String, _ json: String) {
         key(name)
-        text += json
+        bytes.append(contentsOf: json.utf8)
     }
 
-    func finished() -> String { text + "}" }
+    func finished() -> String {
+        var bytes = bytes
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// JSON string literals for the hand-written JSON columns.
 enum JSONText {
-    static func append(_ string: String, to json: inout String) {
-        json += "\""
-        let plain = string.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        if plain {
-            json += string
-        } else {
-            for scalar in string.unicodeScalars {
-                switch scalar {
-                case "\"": json += "\\\""
-                case "\\": json += "\\\\"
-                case "\n": json += "\\n"
-                case "\r": json += "\\r"
-                case "\t": json += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: json.unicodeScalars.append(scalar)
-                }
+    /// Appends `string` quoted and escaped; bytes that need no escape (all of most strings) are copied as they are.
+    static func append(_ string: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                    hex[Int(byte & 0xF)],
+                ])
+            default: bytes.append(byte)
             }
         }
-        json += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 }
