@@ -117,7 +117,7 @@ public struct SyncEngine: Sendable {
         let folder = mailbox.imap.folder ?? "INBOX"
         let saved = try await store.read { try $0.checkpoint(mailbox: mailbox.name) }
         // One round trip selects the folder and lists what is new after the checkpoint with its sizes.
-        var (status, sizes) = try await session.select(folder, sizesFrom: (saved?.lastUID ?? 0) + 1)
+        var (status, sizes) = try await session.select(folder, sizesFrom: (saved?.lastUID ?? 0) &+ 1)
         var lastUID: UInt32 = 0
         if let saved, saved.uidValidity == status.uidValidity {
             lastUID = saved.lastUID

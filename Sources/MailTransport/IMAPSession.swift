@@ -196,13 +196,16 @@ public actor IMAPSession {
     }
 
     /// Selects a folder and, in the same round trip, reads the UIDs and sizes of the messages from `firstUID` on
-    /// (what a sync fetches next, unless UIDVALIDITY changed). Sorted by UID; only UIDs ≥ `firstUID` (`n:*` always
-    /// answers with the highest message, even below n).
+    /// (what a sync fetches next, unless UIDVALIDITY changed). Sorted by UID. The range ends at the largest possible
+    /// UID, not `*`: `n:*` answers with the highest message even below n, and Dovecot then loads its cache file for
+    /// it, about 50 ms on a 100,000-mail folder, on every idle sync.
     public func select(_ folder: String, sizesFrom firstUID: UInt32) throws(TransportError)
         -> (status: MailboxStatus, sizes: [(uid: UInt32, size: Int)])
     {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
-        let results = try pipeline(["SELECT \(name)", "UID FETCH \(max(1, firstUID)):* (UID RFC822.SIZE)"])
+        let results = try pipeline([
+            "SELECT \(name)", "UID FETCH \(max(1, firstUID)):\(UInt32.max) (UID RFC822.SIZE)",
+        ])
         let status = try Self.parseSelect(try results[0].get(), server: endpoint.serverName)
         let sizes = Self.parseFetch(try results[1].get()).map { (uid: $0.uid, size: $0.size) }
         return (status, sizes.filter { $0.uid >= firstUID }.sorted { $0.uid < $1.uid })
