@@ -30,7 +30,7 @@ public struct SyncEngine: Sendable {
     /// Upper bound of bytes fetched in one `UID FETCH` round trip.
     public var batchBytes = 8 << 20
     /// The first fetch is small so processing starts early; each next one doubles up to `batchBytes`.
-    public var firstBatchBytes = 256 << 10
+    public var firstBatchBytes = 64 << 10
     /// Mails per fetch batch and store transaction: one commit per batch instead of per mail, while a crash redoes
     /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
     public var mailsPerTransaction = 200

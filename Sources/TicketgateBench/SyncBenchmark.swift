@@ -2,8 +2,9 @@ import Foundation
 import MailTransport
 
 /// `sync`: the raw bulk-fetch limit for `scripts/bench sync`: how long fetching every message of a mailbox takes with
-/// the gateway's own transport (`IMAPSession`: login, SELECT, `UID FETCH 1:* (UID RFC822.SIZE)`, then
-/// `UID FETCH … BODY.PEEK[]` in size-bounded batches, as the sync engine does), with no parsing and no store. The
+/// the gateway's own transport (`IMAPSession`: login, SELECT pipelined with the size listing, then
+/// `UID FETCH … BODY.PEEK[]` in size-bounded batches, each next one sent before the current one is read, as the sync
+/// engine does), with no parsing and no store. The
 /// orchestration (mail stack, latency proxy, mbsync, ticketgate) is in `scripts/bench`.
 ///
 /// Options: `--port N` (required), `--host`, `--user U`, `--password P`, `--folder F`, `--runs N` (default 3),
@@ -32,12 +33,13 @@ enum SyncBenchmark {
             let start = ContinuousClock.now
             let session = IMAPSession(endpoint: endpoint)
             try await session.connect()
-            _ = try await session.select(options.folder, readOnly: true)
-            let sizes = try await session.fetchSizes("1:*").sorted { $0.uid < $1.uid }
+            let sizes = try await session.select(options.folder, sizesFrom: 1).sizes
             count = 0
             bytes = 0
-            for batch in batches(sizes, limit: options.batchBytes) {
-                let messages = try await session.fetchMessages(batch)
+            let sets = batches(sizes, limit: options.batchBytes)
+            for (index, batch) in sets.enumerated() {
+                let next = index + 1 < sets.count ? sets[index + 1] : nil
+                let messages = try await session.fetchMessages(batch, sendingAhead: next)
                 count += messages.count
                 bytes += messages.reduce(0) { $0 + $1.raw.count }
             }
