@@ -48,9 +48,11 @@ public struct ArticleView: Codable, Sendable, Equatable {
     public var text: String
     public var `internal`: Bool
     public var createdAt: String
+    /// An outgoing mail queued and not rendered yet: its subject and text are filled in when it is sent.
+    public var queued: Bool
 
     enum CodingKeys: String, CodingKey {
-        case direction, author, from, to, subject, text, `internal`
+        case direction, author, from, to, subject, text, `internal`, queued
         case fromName = "from_name"
         case messageID = "message_id"
         case createdAt = "created_at"
@@ -67,6 +69,23 @@ public struct ArticleView: Codable, Sendable, Equatable {
         text = article.text
         `internal` = article.isInternal
         createdAt = ISO8601.string(article.createdAt)
+        // Rendered subjects are never empty (`templates check` refuses such templates).
+        queued = article.direction == .outbound && article.subject.isEmpty && article.text.isEmpty
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        direction = try c.decode(String.self, forKey: .direction)
+        author = try c.decode(String.self, forKey: .author)
+        from = try c.decode(String.self, forKey: .from)
+        fromName = try c.decodeIfPresent(String.self, forKey: .fromName)
+        to = try c.decode([String].self, forKey: .to)
+        subject = try c.decode(String.self, forKey: .subject)
+        messageID = try c.decode(String.self, forKey: .messageID)
+        text = try c.decode(String.self, forKey: .text)
+        `internal` = try c.decode(Bool.self, forKey: .internal)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        queued = try c.decodeIfPresent(Bool.self, forKey: .queued) ?? false
     }
 }
 

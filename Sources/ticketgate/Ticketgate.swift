@@ -192,6 +192,10 @@ struct Tickets: AsyncParsableCommand {
             for article in detail.articles {
                 let arrow = article.direction == "in" ? "→ in " : "← out"
                 print("\n\(arrow) \(article.createdAt)  \(article.from) → \(article.to.joined(separator: ", "))")
+                if article.queued {
+                    print("  (queued: rendered from its template when it is sent)")
+                    continue
+                }
                 print("  \(article.subject)\(article.internal ? "  [internal]" : "")")
                 for line in article.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) {
                     print("  | \(line)")

@@ -92,6 +92,14 @@ struct OutboxIntegrationTests {
         #expect(queued.count == 3)
         #expect(queued.first.map { !$0.raw.isEmpty && $0.deferred == nil } == true)
         #expect(queued.dropFirst().allSatisfy { $0.raw.isEmpty && $0.deferred?.template == "acknowledgement" })
+        // The ticket shows the acknowledgement as queued until it is rendered and sent.
+        let queuedShow = try CommandLineTests().run(["tickets", "show", "INC-000003", "--config", downPath, "--json"])
+        let queuedArticles = try #require(
+            (try JSONSerialization.jsonObject(with: Data(queuedShow.stdout.utf8)) as? [String: Any])?["articles"]
+                as? [[String: Any]])
+        #expect(queuedArticles.map { $0["queued"] as? Bool } == [false, true])
+        let human = try CommandLineTests().run(["tickets", "show", "INC-000003", "--config", downPath])
+        #expect(human.stdout.contains("(queued: rendered from its template when it is sent)"))
         _ = try await run(gw, at: now.addingTimeInterval(60), configPath: downPath)
         #expect(gw.stack.sentMessages(to: gw.requester).isEmpty)
         let back = try await run(gw, at: now.addingTimeInterval(3 * 3600))
@@ -106,6 +114,11 @@ struct OutboxIntegrationTests {
         let reply = try #require(articles.first { $0.direction == .outbound })
         #expect(reply.subject == "[INC-000002] D1")
         #expect(reply.text.contains("INC-000002"))
+        let sentShow = try CommandLineTests().run([
+            "tickets", "show", "INC-000003", "--config", gw.configPath, "--json",
+        ])
+        #expect(sentShow.stdout.contains("\"queued\":false") || sentShow.stdout.contains("\"queued\" : false"))
+        #expect(!sentShow.stdout.contains("\"queued\":true") && !sentShow.stdout.contains("\"queued\" : true"))
         #expect(try await gw.context().store.read { try $0.outbox(status: .sent) }.allSatisfy { $0.deferred == nil })
         #expect(try await run(gw, at: now.addingTimeInterval(4 * 3600)).sent == 0)
     }
