@@ -28,7 +28,7 @@ public struct PreparedMail: Sendable {
     let firstLine: String?
     /// The subject without reply/forward prefixes and ticket tags: a new ticket's subject.
     let baseSubject: String
-    /// Every header field with its decoded value, as the intake rules match them.
+    /// Every header field with its own decoded value, as the intake rules match them.
     let ruleHeaders: [(String, String)]
 }
 
@@ -56,7 +56,7 @@ extension MailProcessor {
             bodyReference: TicketReference.find(in: message.text, secret: secret).first,
             locale: locale(for: message), firstLine: Self.firstLine(of: message.text),
             baseSubject: Threading.baseSubject(message.subject),
-            ruleHeaders: message.headers.map { ($0.name, message.header($0.name) ?? $0.rawValue) })
+            ruleHeaders: message.decodedHeaders.map { ($0.name, $0.value) })
     }
 
     /// The first non-empty line of a text, trimmed and lowercased, without splitting the whole text.

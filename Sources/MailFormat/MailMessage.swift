@@ -81,6 +81,12 @@ public struct MailMessage: Sendable {
         }
     }
 
+    /// Every header field in order with its own value, decoded like `header(_:)` (a repeated field such as
+    /// `Received` gives each occurrence its own value).
+    public var decodedHeaders: [(name: String, value: String)] {
+        headers.map { ($0.name, EncodedWord.decode($0.rawValue).trimmingBlanks()) }
+    }
+
     /// The raw (undecoded) value of the first header with this name.
     public func rawHeader(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveEquals(name) }?.rawValue

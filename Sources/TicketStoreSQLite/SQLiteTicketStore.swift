@@ -128,6 +128,17 @@ final class SQLiteTransaction: TicketWriting {
     /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
     /// looked up when the mail comes in and again for the acknowledgement.
     private var languages: [String: String?] = [:]
+    /// GRDB's cached statements by the address of their SQL literal: looking them up by SQL text hashed the whole
+    /// text for every statement of every mail.
+    private var statements: [UnsafeRawPointer: Statement] = [:]
+
+    func prepared(_ sql: StaticString) throws -> SQLiteStatement {
+        let key = UnsafeRawPointer(sql.utf8Start)
+        if let statement = statements[key] { return statement.sqliteStatement }
+        let statement = try db.cachedStatement(sql: sql.description)
+        statements[key] = statement
+        return statement.sqliteStatement
+    }
 
     init(db: Database) {
         self.db = db

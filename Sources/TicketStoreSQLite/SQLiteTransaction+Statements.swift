@@ -23,22 +23,22 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// for these small inserts and lookups. Errors become GRDB `DatabaseError`s like every other store error.
 extension SQLiteTransaction {
     /// Runs a statement to completion.
-    func run(_ sql: String, _ arguments: SQLArgument...) throws {
+    func run(_ sql: StaticString, _ arguments: SQLArgument...) throws {
         _ = try rows(sql, arguments) { _ in () }
     }
 
     /// The first column of the first row as text, nil when there is no row or the value is NULL.
-    func text(_ sql: String, _ arguments: SQLArgument...) throws -> String? {
+    func text(_ sql: StaticString, _ arguments: SQLArgument...) throws -> String? {
         try rows(sql, arguments) { Self.text($0, 0) }.first ?? nil
     }
 
     /// Every row's first column as text (NULLs left out).
-    func texts(_ sql: String, _ arguments: SQLArgument...) throws -> [String] {
+    func texts(_ sql: StaticString, _ arguments: SQLArgument...) throws -> [String] {
         try rows(sql, arguments) { Self.text($0, 0) }.compactMap { $0 }
     }
 
     /// The first column of the first row as an integer, nil when there is no row.
-    func integer(_ sql: String, _ arguments: SQLArgument...) throws -> Int64? {
+    func integer(_ sql: StaticString, _ arguments: SQLArgument...) throws -> Int64? {
         try rows(sql, arguments) { sqlite3_column_int64($0, 0) }.first
     }
 
@@ -48,8 +48,8 @@ extension SQLiteTransaction {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    private func rows<T>(_ sql: String, _ arguments: [SQLArgument], _ read: (OpaquePointer) -> T) throws -> [T] {
-        let statement = try db.cachedStatement(sql: sql).sqliteStatement
+    private func rows<T>(_ sql: StaticString, _ arguments: [SQLArgument], _ read: (OpaquePointer) -> T) throws -> [T] {
+        let statement = try prepared(sql)
         sqlite3_reset(statement)
         for (offset, argument) in arguments.enumerated() {
             let index = Int32(offset + 1)
@@ -80,11 +80,11 @@ extension SQLiteTransaction {
         }
     }
 
-    private func failure(_ statement: OpaquePointer, sql: String) -> DatabaseError {
+    private func failure(_ statement: OpaquePointer, sql: StaticString) -> DatabaseError {
         let connection = sqlite3_db_handle(statement)
         let error = DatabaseError(
             resultCode: ResultCode(rawValue: sqlite3_extended_errcode(connection)),
-            message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+            message: String(cString: sqlite3_errmsg(connection)), sql: sql.description)
         sqlite3_reset(statement)
         return error
     }

@@ -15,6 +15,13 @@ import Testing
         #expect(m.from == [MailAddress(address: "a@example.com")])
     }
 
+    /// Intake rules match every field by its own value: a repeated field must not repeat the first one's value.
+    @Test func decodedHeadersKeepEachOccurrence() {
+        let m = parse("Received: from mx1\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nReceived: from mx2 \r\n\r\nbody")
+        #expect(m.decodedHeaders.map(\.name) == ["Received", "Subject", "Received"])
+        #expect(m.decodedHeaders.map(\.value) == ["from mx1", "café", "from mx2"])
+    }
+
     @Test func foldingKeepsRawValueUnfolded() {
         let m = parse("Subject: =?utf-8?q?caf=C3=A9?=\r\n\t=?utf-8?q?_bar?=\r\nX-Long: a\r\n  b\r\n\r\n")
         let field = m.headers.first { $0.name == "X-Long" }
