@@ -43,8 +43,8 @@ public struct OutboxSender: Sendable {
                 guard let id = item.id else { continue }
                 try Task.checkCancellation()  // a shutdown stops between mails, never between send and record
                 var raw = item.raw
-                if raw.isEmpty, let deferred = item.deferred {
-                    guard let rendered = try await complete(item, deferred, report: &report) else { continue }
+                if raw.isEmpty {
+                    guard let rendered = try await complete(item, item.deferred, report: &report) else { continue }
                     raw = rendered
                 }
                 let delivery: SMTPDelivery
@@ -103,10 +103,13 @@ public struct OutboxSender: Sendable {
     /// Renders a mail queued unrendered and stores its bytes and text before the first attempt, so every attempt
     /// sends the same bytes. A mail that cannot be rendered (a template broken since it was queued) fails for good
     /// with the reason on its row; nil then.
-    func complete(_ item: OutboxItem, _ deferred: DeferredMail, report: inout SyncReport) async throws -> [UInt8]? {
+    func complete(_ item: OutboxItem, _ deferred: DeferredMail?, report: inout SyncReport) async throws -> [UInt8]? {
         guard let id = item.id else { return nil }
         let rendered: RenderedOutgoing
         do {
+            guard let deferred else {
+                throw GatewayError.store("the queued mail has no bytes and no readable render job")
+            }
             guard let processor else { throw GatewayError.store("no templates to render queued mail with") }
             rendered = try processor.render(deferred, messageID: item.messageID)
         } catch {

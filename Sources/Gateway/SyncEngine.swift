@@ -356,8 +356,9 @@ public struct SyncEngine: Sendable {
     }
 
     /// Splits sorted (uid, size) pairs into fetch steps in UID order: runs of at most `maxCount` mails whose total
-    /// stays under `batchBytes`, and every mail above `limit` on its own to be streamed to disk. The first run may be smaller (`firstBatchBytes`),
-    /// each next one doubling, so the first mails are processed while later ones are still on the wire.
+    /// stays under `batchBytes`, and every mail above `limit` on its own to be streamed to disk. The first run may be
+    /// smaller (`firstBatchBytes`), each next one doubling, so the first mails are stored while later ones are still
+    /// on the wire.
     static func plan(
         _ sizes: [(uid: UInt32, size: Int)], batchBytes: Int, limit: Int, firstBatchBytes: Int? = nil,
         maxCount: Int = .max

@@ -282,7 +282,8 @@ public actor IMAPSession {
         // by its UID, whatever tagged completion it arrived before.
         let arrived = early + Self.parseFetch(try awaitCompletion(tag: tag, command: "UID FETCH"))
         let wanted = UIDRanges(set)
-        early = sentAhead == nil ? [] : arrived.filter { !wanted.contains($0.uid) }
+        let ahead = sentAhead.map { UIDRanges($0.set) }
+        early = ahead.map { ahead in arrived.filter { ahead.contains($0.uid) && !wanted.contains($0.uid) } } ?? []
         return arrived.filter { wanted.contains($0.uid) }
     }
 

@@ -196,5 +196,9 @@ struct SyncEngineTests {
             [(1, 10), (2, 10), (3, 500), (4, 10), (5, 10), (6, 10)], batchBytes: 25, limit: 100)
         #expect(plan == [.batch([1, 2]), .oversize(uid: 3, size: 500), .batch([4, 5]), .batch([6])])
         #expect(UIDSet.format([1, 2, 3, 5, 7, 8]) == "1:3,5,7:8")
+        // A batch is also one transaction: at most `maxCount` mails; the first budget doubles per batch.
+        let counted = SyncEngine.plan(
+            (1...9).map { (UInt32($0), 1) }, batchBytes: 100, limit: 100, firstBatchBytes: 2, maxCount: 3)
+        #expect(counted == [.batch([1, 2]), .batch([3, 4, 5]), .batch([6, 7, 8]), .batch([9])])
     }
 }
