@@ -35,9 +35,10 @@ actor Handoff<Element: Sendable> {
         wakeTaker()
     }
 
-    /// The next item, nil after the last; throws what the producer failed with.
+    /// The next item, nil after the last (or once closed); throws what the producer failed with.
     func take() async throws -> Element? {
         while head == items.count {
+            if closed { return nil }
             if let end {
                 try end.get()
                 return nil
@@ -57,13 +58,15 @@ actor Handoff<Element: Sendable> {
         return item
     }
 
-    /// The consumer gives up: waiting and later `put`s return false, queued items are dropped.
+    /// The consumer gives up: waiting and later `put`s return false, queued items are dropped, and a `take` waiting
+    /// on the other side (a stage between two hand-overs) returns nil.
     func close() {
         closed = true
         items = []
         head = 0
         for putter in putters { putter.resume() }
         putters = []
+        wakeTaker()
     }
 
     private func wakeTaker() {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import MailTransport
 import ServiceDesk
 import TestSupport
@@ -88,6 +89,62 @@ struct SyncEngineTests {
         let again = try await gw.sync()
         #expect(again.fetched == 0)
         #expect(again.sent == 0)
+    }
+
+    @Test(
+        "a store failure while later batches are still on the wire stops the sync cleanly; the next run does it all",
+        .timeLimit(.minutes(1)))
+    func storeFailureMidPipeline() async throws {
+        let gw = try GatewayFixture()
+        _ = try gw.context()  // creates the store
+        // Every checkpoint write fails while the table `halt` has a row: the careful one-mail-at-a-time pass fails
+        // too, so the error reaches the sync while the fetcher and preparer are still busy with later batches.
+        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE halt (x);
+                    INSERT INTO halt VALUES (1);
+                    CREATE TRIGGER halt_checkpoint BEFORE INSERT ON mailbox_checkpoint
+                    WHEN EXISTS (SELECT 1 FROM halt) BEGIN SELECT RAISE(ABORT, 'disk on fire'); END
+                    """)
+        }
+        for index in 0..<30 {
+            try await gw.deliver(
+                "From: <r\(index)-\(gw.requester)>\nSubject: Batch \(index)\nMessage-ID: <h\(index)-\(UUID())@c.test>\n\nx\n"
+            )
+        }
+        // Through a 30 ms-RTT link, so later fetches are still under way when the first transaction fails.
+        let proxy = try ChildServer { portFile in
+            [
+                GatewayFixture.repository.appendingPathComponent("scripts/latency_proxy.py").path, "--port", "0",
+                "--target", "\(gw.stack.imapPort)", "--delay-ms", "15", "--ready-file", portFile,
+            ]
+        }
+        defer { proxy.stop() }
+        let slow = gw.configPath + ".slow.yaml"
+        try String(contentsOfFile: gw.configPath, encoding: .utf8).replacingOccurrences(
+            of: "imap://127.0.0.1:\(gw.stack.imapPort)", with: "imap://127.0.0.1:\(proxy.port)"
+        ).write(toFile: slow, atomically: true, encoding: .utf8)
+        func engine(_ configPath: String) throws -> SyncEngine {
+            var logger = Logger(label: "t")
+            logger.logLevel = .critical
+            let context = try GatewayContext(configPath: configPath, logger: logger)
+            var engine = SyncEngine(
+                configuration: context.configuration, store: context.store, templates: context.templates,
+                logger: logger)
+            engine.mailsPerTransaction = 3
+            engine.firstBatchBytes = 1
+            return engine
+        }
+        await #expect(throws: GatewayError.self) { _ = try await engine(slow).run() }
+        #expect(try await gw.tickets().isEmpty)
+        try await database.write { db in try db.execute(sql: "DELETE FROM halt") }
+        try database.close()
+        let report = try await engine(slow).run()
+        #expect(report.created.count == 30)
+        #expect(report.duplicates == 0)
+        #expect(try await gw.tickets().count == 30)
     }
 
     @Test(
