@@ -18,6 +18,9 @@ actor Handoff<Element: Sendable> {
     /// Whether the producer has finished (everything it will ever put is queued).
     var isFinished: Bool { end != nil }
 
+    /// Items queued and not taken yet (never more than the capacity).
+    var count: Int { items.count - head }
+
     /// Queues an item, waiting for room; false when the consumer closed the hand-over.
     func put(_ item: Element) async -> Bool {
         while !closed && items.count - head >= capacity {

@@ -1,0 +1,56 @@
+import Testing
+
+@testable import Gateway
+
+/// The bounded hand-over between sync stages: order, back-pressure, the producer's end and error, closing.
+@Suite("Pipeline hand-over")
+struct HandoffTests {
+    struct Broken: Error {}
+
+    @Test("items arrive in order; a producer waits while the hand-over is full", .timeLimit(.minutes(1)))
+    func orderAndBackPressure() async throws {
+        let handoff = Handoff<Int>(capacity: 2)
+        let producer = Task {
+            for item in 0..<10 { _ = await handoff.put(item) }
+            await handoff.finish()
+        }
+        // Until something is taken the producer cannot queue more than the capacity.
+        while await handoff.count < 2 { await Task.yield() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await handoff.count == 2)
+        #expect(await handoff.isFinished == false)
+        var received: [Int] = []
+        while let item = try await handoff.take() { received.append(item) }
+        #expect(received == Array(0..<10))
+        await producer.value
+        #expect(await handoff.isFinished)
+    }
+
+    @Test("what was queued before the producer failed is handed on, then its error")
+    func failureAfterItems() async throws {
+        let handoff = Handoff<Int>(capacity: 4)
+        #expect(await handoff.put(1))
+        #expect(await handoff.put(2))
+        await handoff.finish(throwing: Broken())
+        #expect(try await handoff.take() == 1)
+        #expect(try await handoff.take() == 2)
+        await #expect(throws: Broken.self) { _ = try await handoff.take() }
+    }
+
+    @Test("closing releases a waiting producer (put is false) and a waiting consumer (nil)", .timeLimit(.minutes(1)))
+    func closing() async throws {
+        let full = Handoff<Int>(capacity: 1)
+        #expect(await full.put(1))
+        let blocked = Task { await full.put(2) }
+        for _ in 0..<50 { await Task.yield() }
+        await full.close()
+        #expect(await blocked.value == false)
+        #expect(await full.put(3) == false)
+
+        let empty = Handoff<Int>(capacity: 1)
+        let waiting = Task { try await empty.take() }
+        for _ in 0..<50 { await Task.yield() }
+        await empty.close()
+        #expect(try await waiting.value == nil)
+    }
+}
