@@ -54,24 +54,21 @@ public enum LanguageChooser {
     /// when the evidence is thin or mixed. Quoted lines (`>`) are ignored.
     public static func detect(_ text: String) -> String? {
         var scores: [String: Int] = [:]
+        var scanner = WordScanner()
         // The opening of a mail says enough; bounding it keeps detection cheap on long mails. It runs on every
-        // incoming mail, so it works on Unicode scalars (no grapheme breaking) of the first 600 UTF-8 bytes.
-        var opening = text.utf8.prefix(600)
-        if opening.count < text.utf8.count {
-            // cut before a scalar that the prefix splits
-            while let last = opening.last, last & 0xC0 == 0x80 || last >= 0xC0 { opening = opening.dropLast() }
-        }
-        let scalars = String(Substring(opening)).unicodeScalars
-        var lineStart = scalars.startIndex
-        while lineStart < scalars.endIndex {
-            let lineEnd = scalars[lineStart...].firstIndex(where: { $0 == "\n" || $0 == "\r" }) ?? scalars.endIndex
-            let line = scalars[lineStart..<lineEnd]
-            lineStart = lineEnd < scalars.endIndex ? scalars.index(after: lineEnd) : lineEnd
-            if line.first(where: { !$0.properties.isWhitespace }) == ">" { continue }
-            tokens(line) { token in
-                for language in hints(token) { scores[language, default: 0] += 1 }
+        // incoming mail, so it reads UTF-8 bytes with an ASCII fast path, and decodes only the other scalars.
+        var text = text
+        text.withUTF8 { utf8 in
+            var opening = UnsafeBufferPointer(rebasing: utf8.prefix(600))
+            if opening.count < utf8.count {
+                // cut before a scalar that the prefix splits
+                while let last = opening.last, last & 0xC0 == 0x80 || last >= 0xC0 {
+                    opening = UnsafeBufferPointer(rebasing: opening.dropLast())
+                }
             }
-            for scalar in line where scalar.value >= 0xC0 {
+            scanner.scan(opening) { token in
+                for language in hints(token) { scores[language, default: 0] += 1 }
+            } letter: { scalar in
                 if germanLetters.contains(scalar) { scores["de", default: 0] += 1 }
                 if frenchLetters.contains(scalar) { scores["fr", default: 0] += 1 }
             }
@@ -83,6 +80,98 @@ public enum LanguageChooser {
         return best.key
     }
 
+    /// Splits text into lowercased words for `detect`, skipping quoted lines (first non-blank character `>`).
+    /// Apostrophes (also `’`) stay inside words so `don't` and `j'ai` can be recognised; other letters than ASCII
+    /// (and combining marks) are lowercased by their Unicode mapping, so decomposed `très` still compares equal.
+    struct WordScanner {
+        private var word: [UInt8] = []
+        private var lineStart = true
+        private var quoted = false
+
+        init() {
+            word.reserveCapacity(32)
+        }
+
+        mutating func scan(
+            _ bytes: UnsafeBufferPointer<UInt8>, word emit: (String) -> Void, letter: (Unicode.Scalar) -> Void
+        ) {
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte < 0x80 {
+                    index += 1
+                    ascii(byte, emit)
+                    continue
+                }
+                // A multi-byte scalar (the prefix was cut on a scalar boundary; broken UTF-8 counts as a separator).
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                var value = UInt32(byte) & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F)
+                var valid = length > 1 && index + length <= bytes.count
+                if valid {
+                    for offset in 1..<length {
+                        let next = bytes[index + offset]
+                        valid = valid && next & 0xC0 == 0x80
+                        value = value << 6 | UInt32(next & 0x3F)
+                    }
+                }
+                index += valid ? length : 1
+                guard valid, let scalar = Unicode.Scalar(value) else {
+                    flush(emit)
+                    continue
+                }
+                other(scalar, emit, letter)
+            }
+            flush(emit)
+        }
+
+        private mutating func ascii(_ byte: UInt8, _ emit: (String) -> Void) {
+            if byte == 0x0A || byte == 0x0D {
+                flush(emit)
+                lineStart = true
+                quoted = false
+                return
+            }
+            if lineStart {
+                if byte == 0x20 || byte == 0x09 || byte == 0x0B || byte == 0x0C { return }
+                lineStart = false
+                quoted = byte == UInt8(ascii: ">")
+            }
+            guard !quoted else { return }
+            let lower = byte | 0x20
+            if lower >= 0x61 && lower <= 0x7A {
+                word.append(lower)
+            } else if byte == 0x27 {
+                if !word.isEmpty { word.append(0x27) }
+            } else {
+                flush(emit)
+            }
+        }
+
+        private mutating func other(
+            _ scalar: Unicode.Scalar, _ emit: (String) -> Void, _ letter: (Unicode.Scalar) -> Void
+        ) {
+            if lineStart {
+                if scalar.properties.isWhitespace { return }
+                lineStart = false
+            }
+            guard !quoted else { return }
+            if scalar.value >= 0xC0 { letter(scalar) }
+            if scalar.properties.isAlphabetic || scalar.properties.generalCategory == .nonspacingMark {
+                word.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+            } else if scalar.value == 0x2019 {
+                if !word.isEmpty { word.append(0x27) }
+            } else {
+                flush(emit)
+            }
+        }
+
+        private mutating func flush(_ emit: (String) -> Void) {
+            guard !word.isEmpty else { return }
+            emit(String(decoding: word, as: UTF8.self))
+            word.removeAll(keepingCapacity: true)
+        }
+    }
+
     // MARK: internals
 
     static let germanLetters: Set<Unicode.Scalar> = ["ä", "ö", "ü", "ß", "Ä", "Ö", "Ü"]
@@ -92,33 +181,6 @@ public enum LanguageChooser {
 
     static func normalize(_ tag: String) -> String {
         tag.languageTrimmed().lowercased().replacingOccurrences(of: "_", with: "-")
-    }
-
-    /// Calls `body` with each lowercased word of `line`; apostrophes (also `’`) stay inside words so `don't` and
-    /// `j'ai` can be recognised. Works on scalars with an ASCII fast path (it runs on every incoming mail); combining
-    /// marks stay in their word, and String comparison is canonical, so decomposed `très` still matches.
-    static func tokens(_ line: Substring.UnicodeScalarView, _ body: (String) -> Void) {
-        var current = String.UnicodeScalarView()
-        for scalar in line {
-            let value = scalar.value
-            if value < 0x80 {
-                let lower = value | 0x20
-                if lower >= 0x61 && lower <= 0x7A {
-                    current.append(Unicode.Scalar(UInt8(lower)))
-                    continue
-                }
-            } else if scalar.properties.isAlphabetic || scalar.properties.generalCategory == .nonspacingMark {
-                current.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
-                continue
-            }
-            if value == 0x27 || value == 0x2019 {
-                if !current.isEmpty { current.append("'") }
-            } else if !current.isEmpty {
-                body(String(current))
-                current = String.UnicodeScalarView()
-            }
-        }
-        if !current.isEmpty { body(String(current)) }
     }
 
     /// The languages a word points to (one point each).
