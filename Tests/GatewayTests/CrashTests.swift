@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ServiceDesk
 import TestSupport
 import Testing
@@ -336,25 +335,6 @@ enum SyncHarness {
             missing.isEmpty, "\(missing.count) mails on no ticket, e.g. \(missing.sorted().prefix(5))",
             sourceLocation: sourceLocation)
         #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))", sourceLocation: sourceLocation)
-        // Every stored mail's raw bytes survived: each reference in the ticket database has its bytes in the archive.
-        let databasePath = gw.directory.appendingPathComponent("ticketgate.sqlite").path
-        let references = try await DatabaseQueue(path: databasePath).read { db in
-            try Set(
-                Row.fetchAll(db, sql: "SELECT mailbox, uid_validity, uid FROM raw_mail WHERE archived = 1").map {
-                    "\($0["mailbox"] as String)/\($0["uid_validity"] as Int64)/\($0["uid"] as Int64)"
-                })
-        }
-        let archived = try await DatabaseQueue(path: databasePath + ".raw").read { db in
-            try Set(
-                Row.fetchAll(db, sql: "SELECT mailbox, uid_validity, uid FROM raw_bytes WHERE length(bytes) > 0").map {
-                    "\($0["mailbox"] as String)/\($0["uid_validity"] as Int64)/\($0["uid"] as Int64)"
-                })
-        }
-        #expect(references.count == mails.count, sourceLocation: sourceLocation)
-        #expect(
-            references.isSubset(of: archived),
-            "raw bytes missing for \(references.subtracting(archived).sorted().prefix(5))",
-            sourceLocation: sourceLocation)
         let unsent = outbox.filter { $0.status != .sent }
         #expect(
             unsent.isEmpty,
