@@ -30,17 +30,6 @@ public struct PreparedMail: Sendable {
     let baseSubject: String
     /// Every header field with its own decoded value, as the intake rules match them.
     let ruleHeaders: [(String, String)]
-    /// The raw bytes are already stored (`TicketStore.archive`), so processing records a reference only.
-    var archived = false
-}
-
-extension PreparedMail {
-    /// The mail as the store keeps it (a reference only when its bytes were archived ahead).
-    func rawMail(receivedAt: Date) -> RawMail {
-        RawMail(
-            mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid, messageID: message.messageID,
-            bytes: archived ? [] : raw, receivedAt: receivedAt, size: raw.count, archived: archived)
-    }
 }
 
 extension MailProcessor {

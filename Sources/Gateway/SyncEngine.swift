@@ -150,23 +150,18 @@ public struct SyncEngine: Sendable {
             }
         }
         let processor = self.processor
-        let store = self.store
-        let clock = self.clock
         let preparer = Task {
             do {
                 while let step = try await fetched.take() {
                     let next: ReadyStep
                     switch step {
                     case .batch(let messages):
-                        var prepared = messages.sorted { $0.uid < $1.uid }.map {
-                            processor.prepare(
-                                raw: $0.raw,
-                                origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
-                        }
-                        // The bytes are stored here, apart from the store's writer, which then records references.
-                        try await store.archive(prepared.map { $0.rawMail(receivedAt: clock()) })
-                        for index in prepared.indices { prepared[index].archived = true }
-                        next = .batch(prepared)
+                        next = .batch(
+                            messages.sorted { $0.uid < $1.uid }.map {
+                                processor.prepare(
+                                    raw: $0.raw,
+                                    origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
+                            })
                     case .oversize(let uid, let size, let path, let head):
                         next = .oversize(uid: uid, size: size, path: path, head: head)
                     }

@@ -25,12 +25,10 @@ public struct RawMail: Sendable, Equatable {
     /// For mail too large to keep in the database: where its bytes are on disk (then `bytes` is empty).
     public var path: String?
     public var size: Int
-    /// The bytes were stored ahead with `TicketStore.archive` (then inserting the mail records a reference only).
-    public var archived: Bool
 
     public init(
         mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, bytes: [UInt8], receivedAt: Date,
-        path: String? = nil, size: Int? = nil, archived: Bool = false
+        path: String? = nil, size: Int? = nil
     ) {
         self.mailbox = mailbox
         self.uidValidity = uidValidity
@@ -40,7 +38,6 @@ public struct RawMail: Sendable, Equatable {
         self.receivedAt = receivedAt
         self.path = path
         self.size = size ?? bytes.count
-        self.archived = archived
     }
 }
 
@@ -239,10 +236,6 @@ public protocol TicketWriting: TicketReading {
 public protocol TicketStore: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T
-    /// Stores the raw bytes of mails durably before the transactions that process them, apart from the writer: a
-    /// bulk sync does it while the previous batch is being stored. Inserting such a mail later with `archived` set
-    /// records only a reference. Storing the same mail again replaces it (a sync redone after a crash).
-    func archive(_ mails: [RawMail]) async throws
 }
 
 /// A mail that could not be put on a ticket, kept with its raw bytes and the reason.

@@ -4,10 +4,8 @@ import MailFormat
 import ServiceDesk
 
 /// The embedded default store: one SQLite file in WAL mode via GRDB, with migrations; `write` is one transaction.
-/// The raw bytes of synced mail live in a second file beside it (`<path>.raw`, see `RawArchive`): back up both.
 public final class SQLiteTicketStore: TicketStore {
     private let pool: DatabasePool
-    private let rawArchive: RawArchive
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -25,21 +23,14 @@ public final class SQLiteTicketStore: TicketStore {
         defer { if lock >= 0 { close(lock) } }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
-        rawArchive = try RawArchive(path: path + ".raw")
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T {
-        let archive = rawArchive
-        return try await pool.read { db in try body(SQLiteTransaction(db: db, archive: archive)) }
+        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T {
-        let archive = rawArchive
-        return try await pool.write { db in try body(SQLiteTransaction(db: db, archive: archive)) }
-    }
-
-    public func archive(_ mails: [RawMail]) async throws {
-        try await rawArchive.store(mails)
+        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -117,10 +108,6 @@ public final class SQLiteTicketStore: TicketStore {
             // The timer tick reads tickets by state on every sync: without an index an idle sync grows with history.
             try db.execute(sql: "CREATE INDEX ticket_state ON ticket(state)")
         }
-        migrator.registerMigration("v8-raw-archive") { db in
-            // 1: the bytes are in the raw archive beside the database (`RawArchive`), not in `bytes`.
-            try db.execute(sql: "ALTER TABLE raw_mail ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
-        }
         migrator.registerMigration("v7-deferred-outbox") { db in
             // Outgoing mail queued unrendered (`DeferredMail` as JSON) and the outbound article its rendering fills.
             try db.execute(
@@ -136,8 +123,6 @@ public final class SQLiteTicketStore: TicketStore {
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
     let db: Database
-    /// Where archived raw bytes are (nil in tests that build a transaction by hand: nothing is archived there).
-    let archive: RawArchive?
     /// Row ids of the outbound articles inserted in this transaction, recorded with their outbox rows.
     private var outboundArticles: [String: Int64] = [:]
     /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
@@ -155,9 +140,8 @@ final class SQLiteTransaction: TicketWriting {
         return statement.sqliteStatement
     }
 
-    init(db: Database, archive: RawArchive? = nil) {
+    init(db: Database) {
         self.db = db
-        self.archive = archive
     }
 
     // MARK: reading
@@ -322,19 +306,10 @@ final class SQLiteTransaction: TicketWriting {
         let entry = QuarantineEntry(
             id: row["qid"], reason: row["reason"], createdAt: Date(timeIntervalSince1970: row["qcreated"]),
             mailbox: row["mailbox"], uid: uid, messageID: row["message_id"], size: row["size"])
-        var raw = RawMail(
+        let raw = RawMail(
             mailbox: row["mailbox"], uidValidity: UInt32(truncatingIfNeeded: row["uid_validity"] as Int64), uid: uid,
             messageID: row["message_id"], bytes: [UInt8](row["bytes"] as Data),
             receivedAt: Date(timeIntervalSince1970: row["received_at"]), path: row["path"], size: row["size"])
-        if row["archived"] as Bool {
-            guard let archive, let bytes = try archive.bytes(of: raw) else {
-                throw DatabaseError(
-                    message: "the raw bytes of \(raw.mailbox) UID \(uid) are missing from the raw archive "
-                        + (archive?.path ?? "(none)"))
-            }
-            raw.bytes = bytes
-            raw.archived = true
-        }
         guard (row["qresolved"] as Double?) == nil else { return nil }
         return (entry, raw, row["id"])
     }
@@ -531,12 +506,11 @@ final class SQLiteTransaction: TicketWriting {
     func insert(_ raw: RawMail) throws -> Int64 {
         try run(
             """
-            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path, archived)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
-            .integer(raw.size), .blob(raw.archived ? [] : raw.bytes), .real(raw.receivedAt.timeIntervalSince1970),
-            .optional(raw.path), .flag(raw.archived))
+            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path))
         return db.lastInsertedRowID
     }
 

@@ -63,6 +63,7 @@ struct SyncEngineTests {
                     WHEN NEW.message_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
                     """)
         }
+        try database.close()
         let tag = UUID().uuidString.prefix(8)
         for (index, id) in ["good-1-\(tag)@c.test", "poison-\(tag)@c.test", "good-2-\(tag)@c.test"].enumerated() {
             try await gw.deliver(
@@ -72,15 +73,6 @@ struct SyncEngineTests {
         #expect(report.fetched == 3)
         #expect(report.created.count == 2)
         #expect(report.quarantined == 1)
-        // The sync archived the bytes ahead: the ticket database holds references only, the quarantined one too.
-        let references = try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT length(bytes) AS length, archived FROM raw_mail").map {
-                ($0["length"] as Int, $0["archived"] as Bool)
-            }
-        }
-        try database.close()
-        #expect(references.count == 3)
-        #expect(references.allSatisfy { $0 == (0, true) })
         let context = try gw.context()
         let entries = try await context.store.read { try $0.quarantined() }
         let entry = try #require(entries.first)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MailFormat
 import ServiceDesk
 import Testing
@@ -215,41 +214,6 @@ struct SQLiteTicketStoreTests {
             }
         }
         #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
-    }
-
-    @Test("bytes archived ahead are stored by reference and read back for the quarantine; a lost archive is an error")
-    func rawArchive() async throws {
-        let store = try SQLiteTicketStore(path: path)
-        let now = self.now
-        let bytes = Array("From: a@b\r\n\r\n".utf8) + [0, 255, 13, 10]
-        let mail = RawMail(
-            mailbox: "support", uidValidity: 9, uid: 7, messageID: "q@x", bytes: bytes, receivedAt: now)
-        try await store.archive([mail])
-        try await store.archive([mail])  // a sync redone after a crash stores the same mail again
-        let reference = RawMail(
-            mailbox: "support", uidValidity: 9, uid: 7, messageID: "q@x", bytes: [], receivedAt: now,
-            size: bytes.count, archived: true)
-        let quarantineID = try await store.write { tx -> Int64 in
-            let rawID = try tx.insert(reference)
-            try tx.quarantine(rawMailID: rawID, reason: "test", at: now)
-            return try #require(try tx.quarantined().first?.id)
-        }
-        // The ticket database holds a reference only; the bytes come from the archive.
-        let database = try DatabaseQueue(path: path)
-        let stored = try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT length(bytes) AS length, archived FROM raw_mail WHERE uid = 7")
-        }
-        #expect(stored?["length"] == 0)
-        #expect(stored?["archived"] == true)
-        let read = try await store.read { try $0.quarantinedMail(id: quarantineID) }
-        #expect(read?.raw.bytes == bytes)
-        #expect(read?.raw.size == bytes.count)
-
-        try FileManager.default.removeItem(atPath: path + ".raw")
-        let reopened = try SQLiteTicketStore(path: path)
-        await #expect(throws: DatabaseError.self) {
-            _ = try await reopened.read { try $0.quarantinedMail(id: quarantineID) }
-        }
     }
 
     @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
