@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import ServiceDesk
 import TestSupport
 import Testing
@@ -335,6 +336,12 @@ enum SyncHarness {
             missing.isEmpty, "\(missing.count) mails on no ticket, e.g. \(missing.sorted().prefix(5))",
             sourceLocation: sourceLocation)
         #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))", sourceLocation: sourceLocation)
+        // Every stored mail kept its raw bytes through the kills.
+        let databasePath = gw.directory.appendingPathComponent("ticketgate.sqlite").path
+        let kept = try await DatabaseQueue(path: databasePath).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM raw_mail WHERE length(bytes) > 0") ?? 0
+        }
+        #expect(kept == mails.count, "raw mails with bytes: \(kept) of \(mails.count)", sourceLocation: sourceLocation)
         let unsent = outbox.filter { $0.status != .sent }
         #expect(
             unsent.isEmpty,
