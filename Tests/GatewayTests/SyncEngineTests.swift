@@ -16,6 +16,14 @@ struct SyncEngineTests {
         return session
     }
 
+    /// The fixture's store (created now), opened beside the gateway with `sql` run in it: real SQLite failures.
+    func storeDatabase(_ gw: GatewayFixture, adding sql: String) async throws -> DatabaseQueue {
+        _ = try gw.context()
+        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
+        try await database.write { db in try db.execute(sql: sql) }
+        return database
+    }
+
     @Test("a mail above the limit is streamed to disk, quarantined, its sender told, and the rest goes on")
     func oversize() async throws {
         let gw = try GatewayFixture(mailboxYAML: "max_message_bytes: 65536")
@@ -53,16 +61,13 @@ struct SyncEngineTests {
     @Test("a mail the store refuses is quarantined with the reason, the mails around it go on, nothing is redone")
     func oneBadMail() async throws {
         let gw = try GatewayFixture()
-        _ = try gw.context()  // creates the store
         // A real SQLite failure for exactly one mail: its inbound article is refused.
-        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER poison BEFORE INSERT ON article
-                    WHEN NEW.message_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
-                    """)
-        }
+        let database = try await storeDatabase(
+            gw,
+            adding: """
+                CREATE TRIGGER poison BEFORE INSERT ON article
+                WHEN NEW.message_id LIKE 'poison-%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END
+                """)
         try database.close()
         let tag = UUID().uuidString.prefix(8)
         for (index, id) in ["good-1-\(tag)@c.test", "poison-\(tag)@c.test", "good-2-\(tag)@c.test"].enumerated() {
@@ -96,19 +101,16 @@ struct SyncEngineTests {
         .timeLimit(.minutes(1)))
     func storeFailureMidPipeline() async throws {
         let gw = try GatewayFixture()
-        _ = try gw.context()  // creates the store
         // Every checkpoint write fails while the table `halt` has a row: the careful one-mail-at-a-time pass fails
         // too, so the error reaches the sync while the fetcher and preparer are still busy with later batches.
-        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE halt (x);
-                    INSERT INTO halt VALUES (1);
-                    CREATE TRIGGER halt_checkpoint BEFORE INSERT ON mailbox_checkpoint
-                    WHEN EXISTS (SELECT 1 FROM halt) BEGIN SELECT RAISE(ABORT, 'disk on fire'); END
-                    """)
-        }
+        let database = try await storeDatabase(
+            gw,
+            adding: """
+                CREATE TABLE halt (x);
+                INSERT INTO halt VALUES (1);
+                CREATE TRIGGER halt_checkpoint BEFORE INSERT ON mailbox_checkpoint
+                WHEN EXISTS (SELECT 1 FROM halt) BEGIN SELECT RAISE(ABORT, 'disk on fire'); END
+                """)
         for index in 0..<30 {
             try await gw.deliver(
                 "From: <r\(index)-\(gw.requester)>\nSubject: Batch \(index)\nMessage-ID: <h\(index)-\(UUID())@c.test>\n\nx\n"
