@@ -1,18 +1,22 @@
 /// A bounded hand-over between two stages of the sync pipeline (fetch → prepare → store). `put` waits while
-/// `capacity` items are queued, so a fast network cannot run ahead of the store by more than a few batches and memory
-/// stays bounded; `take` waits for the next item and returns nil once the producer has finished. Closing (the
-/// consumer failed) wakes a waiting producer, whose `put` then returns false.
+/// `capacity` items or `byteLimit` bytes are queued (one item always fits), so a fast network cannot run ahead of the
+/// store by more than a few batches and memory stays bounded even for batches of large mails; `take` waits for the
+/// next item and returns nil once the producer has finished. Closing (the consumer failed) wakes a waiting producer,
+/// whose `put` then returns false.
 actor Handoff<Element: Sendable> {
     private let capacity: Int
-    private var items: [Element] = []
+    private let byteLimit: Int
+    private var items: [(element: Element, bytes: Int)] = []
+    private var queuedBytes = 0
     private var head = 0
     private var end: Result<Void, any Error>?
     private var closed = false
     private var taker: CheckedContinuation<Void, Never>?
     private var putters: [CheckedContinuation<Void, Never>] = []
 
-    init(capacity: Int) {
+    init(capacity: Int, byteLimit: Int = .max) {
         self.capacity = max(1, capacity)
+        self.byteLimit = byteLimit
     }
 
     /// Whether the producer has finished (everything it will ever put is queued).
@@ -21,13 +25,17 @@ actor Handoff<Element: Sendable> {
     /// Items queued and not taken yet (never more than the capacity).
     var count: Int { items.count - head }
 
-    /// Queues an item, waiting for room; false when the consumer closed the hand-over.
-    func put(_ item: Element) async -> Bool {
-        while !closed && items.count - head >= capacity {
+    /// Bytes queued and not taken yet.
+    var bytes: Int { queuedBytes }
+
+    /// Queues an item of about `bytes` bytes, waiting for room; false when the consumer closed the hand-over.
+    func put(_ item: Element, bytes: Int = 0) async -> Bool {
+        while !closed && count > 0 && (count >= capacity || queuedBytes + bytes > byteLimit) {
             await withCheckedContinuation { putters.append($0) }
         }
         guard !closed else { return false }
-        items.append(item)
+        items.append((item, bytes))
+        queuedBytes += bytes
         wakeTaker()
         return true
     }
@@ -50,15 +58,15 @@ actor Handoff<Element: Sendable> {
         }
         let item = items[head]
         head += 1
+        queuedBytes -= item.bytes
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
         }
-        if let putter = putters.first {
-            putters.removeFirst()
-            putter.resume()
-        }
-        return item
+        // Every waiting producer checks again (room may now suit one of them).
+        for putter in putters { putter.resume() }
+        putters = []
+        return item.element
     }
 
     /// The consumer gives up: waiting and later `put`s return false, queued items are dropped, and a `take` waiting
@@ -67,6 +75,7 @@ actor Handoff<Element: Sendable> {
         closed = true
         items = []
         head = 0
+        queuedBytes = 0
         for putter in putters { putter.resume() }
         putters = []
         wakeTaker()

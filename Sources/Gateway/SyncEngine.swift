@@ -138,9 +138,10 @@ public struct SyncEngine: Sendable {
         let uidValidity = status.uidValidity
         // Three stages, each on its own thread: the fetcher keeps the connection busy (the next batch is always
         // under way), the preparer parses and reads each batch, and this task stores them, one transaction per
-        // batch. Two batches at most wait between stages, so memory stays bounded however fast the network is.
-        let fetched = Handoff<FetchedStep>(capacity: 2)
-        let ready = Handoff<ReadyStep>(capacity: 2)
+        // batch. At most two batches (and `batchBytes`, or one batch) wait between stages, so memory stays bounded
+        // however fast the network is and however large the mails are.
+        let fetched = Handoff<FetchedStep>(capacity: 2, byteLimit: batchBytes)
+        let ready = Handoff<ReadyStep>(capacity: 2, byteLimit: batchBytes)
         let fetcher = Task {
             do {
                 try await fetch(plan, mailbox: mailbox, uidValidity: uidValidity, session: session, into: fetched)
@@ -165,7 +166,7 @@ public struct SyncEngine: Sendable {
                     case .oversize(let uid, let size, let path, let head):
                         next = .oversize(uid: uid, size: size, path: path, head: head)
                     }
-                    guard await ready.put(next) else { return }
+                    guard await ready.put(next, bytes: next.bytes) else { return }
                 }
                 await ready.finish()
             } catch {
@@ -230,12 +231,28 @@ public struct SyncEngine: Sendable {
     enum FetchedStep: Sendable {
         case batch([FetchedMessage])
         case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
+
+        /// The bytes it holds in memory.
+        var bytes: Int {
+            switch self {
+            case .batch(let messages): messages.reduce(0) { $0 + $1.raw.count }
+            case .oversize(_, _, _, let head): head.count
+            }
+        }
     }
 
     /// What the preparer hands on to the store.
     enum ReadyStep: Sendable {
         case batch([PreparedMail])
         case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
+
+        /// About the bytes it holds in memory: each mail's raw bytes and as much again for what was read from them.
+        var bytes: Int {
+            switch self {
+            case .batch(let mails): mails.reduce(0) { $0 + 2 * $1.raw.count }
+            case .oversize(_, _, _, let head): head.count
+            }
+        }
     }
 
     /// Fetches every step of the plan in order; each batch's successor is sent before the batch is read.
@@ -257,7 +274,7 @@ public struct SyncEngine: Sendable {
                 let head = try await session.streamMessage(uid: uid, to: path)
                 item = .oversize(uid: uid, size: size, path: path, head: head)
             }
-            guard await handoff.put(item) else { return }
+            guard await handoff.put(item, bytes: item.bytes) else { return }
         }
     }
 

@@ -26,6 +26,28 @@ struct HandoffTests {
         #expect(await handoff.isFinished)
     }
 
+    @Test("a byte limit holds back the next item, but one item always fits however large", .timeLimit(.minutes(1)))
+    func byteLimit() async throws {
+        let handoff = Handoff<Int>(capacity: 10, byteLimit: 100)
+        #expect(await handoff.put(1, bytes: 500))  // alone, larger than the limit: accepted
+        let second = Task { await handoff.put(2, bytes: 10) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await handoff.count == 1)  // waits: 500 + 10 > 100
+        #expect(try await handoff.take() == 1)
+        #expect(await second.value)
+        #expect(await handoff.put(3, bytes: 60))
+        let fourth = Task { await handoff.put(4, bytes: 60) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await handoff.bytes == 70)  // 10 + 60: the next 60 would exceed 100
+        #expect(try await handoff.take() == 2)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await handoff.count == 1)  // 60 + 60 still exceeds 100
+        #expect(try await handoff.take() == 3)
+        #expect(await fourth.value)
+        #expect(try await handoff.take() == 4)
+        #expect(await handoff.bytes == 0)
+    }
+
     @Test("what was queued before the producer failed is handed on, then its error")
     func failureAfterItems() async throws {
         let handoff = Handoff<Int>(capacity: 4)
