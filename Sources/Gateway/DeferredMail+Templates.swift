@@ -1,3 +1,4 @@
+import MailFormat
 import ServiceDesk
 
 /// An outgoing mail's rendered parts: what its outbox row and outbound article are filled with before it is sent.
@@ -6,9 +7,37 @@ struct RenderedOutgoing: Sendable {
     var subject: String
     var text: String
     var raw: [UInt8]
+
+    /// Rendered template parts filled into an envelope (everything but subject and bodies) and composed.
+    init(_ parts: RenderedMail, envelope: OutgoingMail) {
+        var mail = envelope
+        mail.subject = parts.subject
+        mail.text = parts.text
+        mail.html = parts.html
+        messageID = mail.messageID
+        subject = parts.subject
+        text = parts.text
+        raw = MailComposer.compose(mail)
+    }
 }
 
 extension DeferredMail {
+    /// The render job of a mail whose envelope (addresses, threading, date, header fields) is ready.
+    init(template: String, locale: String, values: [String: Value], envelope: OutgoingMail) {
+        self.init(
+            template: template, locale: locale, values: values, from: envelope.from, to: envelope.to,
+            replyTo: envelope.replyTo, inReplyTo: envelope.inReplyTo, references: envelope.references,
+            date: envelope.date, headers: envelope.extraHeaders.map { Header(name: $0.name, value: $0.rawValue) })
+    }
+
+    /// The envelope again, to render into.
+    func envelope(messageID: String) -> OutgoingMail {
+        OutgoingMail(
+            from: from, to: to, replyTo: replyTo, subject: "", messageID: messageID, inReplyTo: inReplyTo,
+            references: references, date: date,
+            extraHeaders: headers.map { HeaderField(name: $0.name, rawValue: $0.value) }, text: "")
+    }
+
     /// A view's Mustache context as stored with a queued mail; nil when a value is of a kind a row does not hold
     /// (then the mail is rendered at once instead).
     static func values(_ context: [String: Any]) -> [String: Value]? {

@@ -238,25 +238,21 @@ extension MailProcessor {
             headers.append(HeaderField(name: "X-Ticketgate-Loop", rawValue: loopMarker))
         }
         let from = MailAddress(name: fromName ?? configuration.instance.name, address: mailbox.address)
-        let replyTo = [MailAddress(name: configuration.instance.name, address: mailbox.address)]
+        let envelope = OutgoingMail(
+            from: from, to: [to], replyTo: [MailAddress(name: configuration.instance.name, address: mailbox.address)],
+            subject: "", messageID: messageID, inReplyTo: parent, references: references, date: now,
+            extraHeaders: headers, text: "", attachments: attachments)
+        let template = type(of: view).templateName
         let values = templates.values(of: view, locale: language)
         // Queued unrendered: the sender renders and composes right before the first attempt (`DeferredMail`).
         // Attachments are not kept with the row, so a mail carrying some is rendered now.
         var deferred: DeferredMail?
         var rendered: RenderedOutgoing?
         if attachments.isEmpty, let stored = DeferredMail.values(values) {
-            deferred = DeferredMail(
-                template: type(of: view).templateName, locale: language, values: stored, from: from, to: [to],
-                replyTo: replyTo, inReplyTo: parent, references: references, date: now,
-                headers: headers.map { DeferredMail.Header(name: $0.name, value: $0.rawValue) })
+            deferred = DeferredMail(template: template, locale: language, values: stored, envelope: envelope)
         } else {
-            let parts = try templates.render(type(of: view).templateName, locale: language, values: values)
-            let mail = OutgoingMail(
-                from: from, to: [to], replyTo: replyTo, subject: parts.subject, messageID: messageID,
-                inReplyTo: parent, references: references, date: now, extraHeaders: headers, text: parts.text,
-                html: parts.html, attachments: attachments)
             rendered = RenderedOutgoing(
-                messageID: messageID, subject: parts.subject, text: parts.text, raw: MailComposer.compose(mail))
+                try templates.render(template, locale: language, values: values), envelope: envelope)
         }
         try tx.insert(
             Article(
@@ -275,13 +271,7 @@ extension MailProcessor {
     func render(_ deferred: DeferredMail, messageID: String) throws -> RenderedOutgoing {
         let parts = try templates.render(
             deferred.template, locale: deferred.locale, values: deferred.values.mapValues(\.templateValue))
-        let mail = OutgoingMail(
-            from: deferred.from, to: deferred.to, replyTo: deferred.replyTo, subject: parts.subject,
-            messageID: messageID, inReplyTo: deferred.inReplyTo, references: deferred.references, date: deferred.date,
-            extraHeaders: deferred.headers.map { HeaderField(name: $0.name, rawValue: $0.value) }, text: parts.text,
-            html: parts.html)
-        return RenderedOutgoing(
-            messageID: messageID, subject: parts.subject, text: parts.text, raw: MailComposer.compose(mail))
+        return RenderedOutgoing(parts, envelope: deferred.envelope(messageID: messageID))
     }
 
     /// The periodic tick for one ticket (SLA escalation, auto-close); writes only when something happened.

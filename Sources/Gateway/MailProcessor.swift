@@ -55,10 +55,7 @@ public struct MailProcessor: Sendable {
         if try tx.hasRawMail(mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid) {
             return .alreadyProcessed
         }
-        let rawID = try tx.insert(
-            RawMail(
-                mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
-                messageID: mail.message.messageID, bytes: mail.raw, receivedAt: now))
+        let rawID = try tx.insert(mail.rawMail(receivedAt: now))
         return try route(mail, rawID: rawID, now: now, tx: tx)
     }
 
@@ -67,11 +64,7 @@ public struct MailProcessor: Sendable {
     public func quarantineFailure(_ mail: PreparedMail, error: any Error, now: Date, in tx: any TicketWriting) throws
         -> MailOutcome
     {
-        let origin = mail.origin
-        let rawID = try tx.insert(
-            RawMail(
-                mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
-                messageID: mail.message.messageID, bytes: mail.raw, receivedAt: now))
+        let rawID = try tx.insert(mail.rawMail(receivedAt: now))
         return try quarantine(rawID, "processing failed: \(error)", tx: tx, now: now)
     }
 

@@ -32,6 +32,15 @@ public struct PreparedMail: Sendable {
     let ruleHeaders: [(String, String)]
 }
 
+extension PreparedMail {
+    /// The mail as the store keeps it.
+    func rawMail(receivedAt: Date) -> RawMail {
+        RawMail(
+            mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid, messageID: message.messageID,
+            bytes: raw, receivedAt: receivedAt)
+    }
+}
+
 extension MailProcessor {
     /// Reads everything about a mail that needs no store. Pure and cheap to run off the store's writer.
     public func prepare(raw: [UInt8], message: MailMessage? = nil, origin: MailOrigin) -> PreparedMail {

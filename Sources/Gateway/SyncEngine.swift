@@ -140,8 +140,8 @@ public struct SyncEngine: Sendable {
         // under way), the preparer parses and reads each batch, and this task stores them, one transaction per
         // batch. At most two batches (and `batchBytes`, or one batch) wait between stages, so memory stays bounded
         // however fast the network is and however large the mails are.
-        let fetched = Handoff<FetchedStep>(capacity: 2, byteLimit: batchBytes)
-        let ready = Handoff<ReadyStep>(capacity: 2, byteLimit: batchBytes)
+        let fetched = Handoff<Step<FetchedMessage>>(capacity: 2, byteLimit: batchBytes)
+        let ready = Handoff<Step<PreparedMail>>(capacity: 2, byteLimit: batchBytes)
         let fetcher = Task {
             do {
                 try await fetch(plan, mailbox: mailbox, uidValidity: uidValidity, session: session, into: fetched)
@@ -154,19 +154,15 @@ public struct SyncEngine: Sendable {
         let preparer = Task {
             do {
                 while let step = try await fetched.take() {
-                    let next: ReadyStep
-                    switch step {
-                    case .batch(let messages):
-                        next = .batch(
-                            messages.sorted { $0.uid < $1.uid }.map {
-                                processor.prepare(
-                                    raw: $0.raw,
-                                    origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
-                            })
-                    case .oversize(let uid, let size, let path, let head):
-                        next = .oversize(uid: uid, size: size, path: path, head: head)
+                    let next = step.map { messages in
+                        messages.sorted { $0.uid < $1.uid }.map {
+                            processor.prepare(
+                                raw: $0.raw,
+                                origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
+                        }
                     }
-                    guard await ready.put(next, bytes: next.bytes) else { return }
+                    // A prepared mail holds its raw bytes and about as much again for what was read from them.
+                    guard await ready.put(next, bytes: next.bytes { 2 * $0.raw.count }) else { return }
                 }
                 await ready.finish()
             } catch {
@@ -227,29 +223,25 @@ public struct SyncEngine: Sendable {
         await afterProcessing(done, mailbox: mailbox, session: session)
     }
 
-    /// What the fetcher hands on: a batch of whole mails, or a mail too large to load, already streamed to disk.
-    enum FetchedStep: Sendable {
-        case batch([FetchedMessage])
+    /// What one stage hands on to the next: a batch of mails (fetched, then prepared), or a mail too large to load,
+    /// already streamed to disk.
+    enum Step<Mail: Sendable>: Sendable {
+        case batch([Mail])
         case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
 
-        /// The bytes it holds in memory.
-        var bytes: Int {
+        /// The same step with each mail of a batch transformed.
+        func map<Other>(_ transform: ([Mail]) -> [Other]) -> Step<Other> {
             switch self {
-            case .batch(let messages): messages.reduce(0) { $0 + $1.raw.count }
-            case .oversize(_, _, _, let head): head.count
+            case .batch(let mails): .batch(transform(mails))
+            case .oversize(let uid, let size, let path, let head):
+                .oversize(uid: uid, size: size, path: path, head: head)
             }
         }
-    }
 
-    /// What the preparer hands on to the store.
-    enum ReadyStep: Sendable {
-        case batch([PreparedMail])
-        case oversize(uid: UInt32, size: Int, path: String, head: [UInt8])
-
-        /// About the bytes it holds in memory: each mail's raw bytes and as much again for what was read from them.
-        var bytes: Int {
+        /// About the bytes it holds in memory, given each mail's.
+        func bytes(_ weight: (Mail) -> Int) -> Int {
             switch self {
-            case .batch(let mails): mails.reduce(0) { $0 + 2 * $1.raw.count }
+            case .batch(let mails): mails.reduce(0) { $0 + weight($1) }
             case .oversize(_, _, _, let head): head.count
             }
         }
@@ -258,10 +250,10 @@ public struct SyncEngine: Sendable {
     /// Fetches every step of the plan in order; each batch's successor is sent before the batch is read.
     func fetch(
         _ plan: [FetchPlan], mailbox: Configuration.Mailbox, uidValidity: UInt32, session: IMAPSession,
-        into handoff: Handoff<FetchedStep>
+        into handoff: Handoff<Step<FetchedMessage>>
     ) async throws {
         for (index, step) in plan.enumerated() {
-            let item: FetchedStep
+            let item: Step<FetchedMessage>
             switch step {
             case .batch(let uids):
                 var next: String?
@@ -274,7 +266,7 @@ public struct SyncEngine: Sendable {
                 let head = try await session.streamMessage(uid: uid, to: path)
                 item = .oversize(uid: uid, size: size, path: path, head: head)
             }
-            guard await handoff.put(item, bytes: item.bytes) else { return }
+            guard await handoff.put(item, bytes: item.bytes { $0.raw.count }) else { return }
         }
     }
 

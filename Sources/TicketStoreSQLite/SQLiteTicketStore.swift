@@ -147,15 +147,15 @@ final class SQLiteTransaction: TicketWriting {
     // MARK: reading
 
     func ticket(_ id: TicketID) throws -> Ticket? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM ticket WHERE id = ?"), arguments: [id.description])
-            .flatMap(
-                Self.ticket(from:))
+        let row = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT * FROM ticket WHERE id = ?"), arguments: [id.description])
+        return row.flatMap(Self.ticket(from:))
     }
 
     func tickets() throws -> [Ticket] {
-        try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM ticket ORDER BY created_at, kind, number"))
-            .compactMap(
-                Self.ticket(from:))
+        let rows = try Row.fetchAll(
+            try db.cachedStatement(sql: "SELECT * FROM ticket ORDER BY created_at, kind, number"))
+        return rows.compactMap(Self.ticket(from:))
     }
 
     static func ticket(from row: Row) -> Ticket? {
@@ -374,7 +374,7 @@ final class SQLiteTransaction: TicketWriting {
         let key = address.lowercased()
         if let known = languages[key] { return known }
         let language = try text("SELECT language FROM person WHERE address = ?", .text(key))
-        languages[key] = language
+        languages[key] = .some(language)  // also remembers "none" (a plain assignment of nil would drop the key)
         return language
     }
 
@@ -457,11 +457,7 @@ final class SQLiteTransaction: TicketWriting {
             .text(ticket.mailbox), .real(ticket.createdAt.timeIntervalSince1970),
             .real(ticket.updatedAt.timeIntervalSince1970), .optional(ticket.resolvedAt?.timeIntervalSince1970),
             .optional(ticket.closedAt?.timeIntervalSince1970), .optional(ticket.firstResponseAt?.timeIntervalSince1970),
-            .text(try Self.document(ticket)))
-    }
-
-    static func document(_ ticket: Ticket) throws -> String {
-        try encodeTicket(ticket)
+            .text(try Self.encodeTicket(ticket)))
     }
 
     func update(_ ticket: Ticket) throws {
@@ -475,7 +471,7 @@ final class SQLiteTransaction: TicketWriting {
                 ticket.state.rawValue, ticket.subject, ticket.priority.rawValue, ticket.assignee,
                 ticket.updatedAt.timeIntervalSince1970, ticket.resolvedAt?.timeIntervalSince1970,
                 ticket.closedAt?.timeIntervalSince1970, ticket.firstResponseAt?.timeIntervalSince1970,
-                try Self.document(ticket), ticket.id.description,
+                try Self.encodeTicket(ticket), ticket.id.description,
             ])
     }
 
