@@ -43,12 +43,6 @@ public struct MailProcessor: Sendable {
             domain: configuration.instance.domain, secret: configuration.instance.secret.value)
     }
 
-    public func process(
-        raw: [UInt8], message: MailMessage, origin: MailOrigin, now: Date, in tx: any TicketWriting
-    ) throws -> MailOutcome {
-        try process(prepare(raw: raw, message: message, origin: origin), now: now, in: tx)
-    }
-
     /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.
     public func process(_ mail: PreparedMail, now: Date, in tx: any TicketWriting) throws -> MailOutcome {
         let origin = mail.origin
@@ -140,7 +134,7 @@ public struct MailProcessor: Sendable {
                 article(
                     message, ticket: id, author: author, sender: sender, messageID: messageID, now: now,
                     isInternal: automatic),
-                rawMailID: rawID)
+                rawMailID: rawID, textInRaw: true)
             try tx.addParticipant(sender, role: author, to: id)
             try tx.append(
                 AuditEntry(
@@ -200,7 +194,7 @@ public struct MailProcessor: Sendable {
             try tx.insert(transition.ticket)
             try tx.insert(
                 article(message, ticket: id, author: .requester, sender: sender, messageID: messageID, now: now),
-                rawMailID: rawID)
+                rawMailID: rawID, textInRaw: true)
             try tx.addParticipant(sender, role: .requester, to: id)
             let own = configuration.ownAddresses
             let watchers = (message.to + message.cc).filter {

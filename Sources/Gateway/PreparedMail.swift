@@ -42,9 +42,11 @@ extension PreparedMail {
 }
 
 extension MailProcessor {
-    /// Reads everything about a mail that needs no store. Pure and cheap to run off the store's writer.
-    public func prepare(raw: [UInt8], message: MailMessage? = nil, origin: MailOrigin) -> PreparedMail {
-        let message = message ?? MailParser.parse(raw)
+    /// Reads everything about a mail that needs no store. Pure and cheap to run off the store's writer. The message
+    /// is always parsed here with the default options: the store may keep an article's text only in the raw mail
+    /// and parse it again the same way to show it.
+    public func prepare(raw: [UInt8], origin: MailOrigin) -> PreparedMail {
+        let message = MailParser.parse(raw)
         let sender = message.from.first ?? message.replyTo.first
         var signals = AutoReply.signals(message)
         if let returnPath = message.header("Return-Path"), returnPath.trimmingCharacters(in: .whitespaces) == "<>" {

@@ -205,7 +205,10 @@ public protocol TicketWriting: TicketReading {
     func nextTicketID(kind: TicketKind) throws -> TicketID
     func insert(_ ticket: Ticket) throws
     func update(_ ticket: Ticket) throws
-    func insert(_ article: Article, rawMailID: Int64?) throws
+    /// Stores an article. `textInRaw` says its text is exactly the text of the raw mail `rawMailID` as the parser
+    /// reads it: the store may then keep the text only there (mail bodies are most of a store's bytes) and read it
+    /// back by parsing the raw mail.
+    func insert(_ article: Article, rawMailID: Int64?, textInRaw: Bool) throws
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws
     func insert(_ raw: RawMail) throws -> Int64
     func enqueue(_ item: OutboxItem) throws
@@ -229,6 +232,13 @@ public protocol TicketWriting: TicketReading {
     /// Runs `body` so that, when it throws, only its own writes are undone (a savepoint) and the transaction goes
     /// on: one mail that cannot be processed is quarantined instead of failing every mail committed with it.
     func attempt<T>(_ body: () throws -> T) throws -> T
+}
+
+extension TicketWriting {
+    /// Stores an article with its own text.
+    public func insert(_ article: Article, rawMailID: Int64?) throws {
+        try insert(article, rawMailID: rawMailID, textInRaw: false)
+    }
 }
 
 /// The persistence boundary. Each `write` is one transaction, so a ticket change, its articles, outbox rows and the

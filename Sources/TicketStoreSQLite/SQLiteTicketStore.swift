@@ -116,6 +116,10 @@ public final class SQLiteTicketStore: TicketStore {
                     ALTER TABLE outbox ADD COLUMN article_id INTEGER;
                     """)
         }
+        migrator.registerMigration("v8-article-text-in-raw") { db in
+            // An inbound article whose text is its raw mail's text keeps it only there (1: read by parsing).
+            try db.execute(sql: "ALTER TABLE article ADD COLUMN text_in_raw INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }
@@ -178,18 +182,34 @@ final class SQLiteTransaction: TicketWriting {
 
     func articles(of id: TicketID) throws -> [Article] {
         try Row.fetchAll(
-            try db.cachedStatement(sql: "SELECT * FROM article WHERE ticket_id = ? ORDER BY id"),
+            try db.cachedStatement(
+                sql: """
+                    SELECT a.*, CASE WHEN a.text_in_raw THEN r.bytes END AS raw_bytes,
+                        CASE WHEN a.text_in_raw THEN r.path END AS raw_path
+                    FROM article a LEFT JOIN raw_mail r ON r.id = a.raw_mail_id WHERE a.ticket_id = ? ORDER BY a.id
+                    """),
             arguments: [id.description]
         )
         .map { row in
-            Article(
+            var text: String = row["text"]
+            if row["text_in_raw"] as Bool {
+                text = Self.rawText(bytes: (row["raw_bytes"] as Data?).map { [UInt8]($0) }, path: row["raw_path"])
+            }
+            return Article(
                 ticketID: id, direction: Article.Direction(rawValue: row["direction"]) ?? .inbound,
                 author: AuthorRole(rawValue: row["author"]) ?? .requester,
                 from: MailAddress(name: row["from_name"], address: row["from_address"]),
                 to: Self.decodeAddresses(row["to_json"]), subject: row["subject"], messageID: row["message_id"],
-                text: row["text"], isInternal: row["internal"],
+                text: text, isInternal: row["internal"],
                 createdAt: Date(timeIntervalSince1970: row["created_at"]))
         }
+    }
+
+    /// The text of an article kept in its raw mail: the raw mail parsed again, as the intake parsed it.
+    static func rawText(bytes: [UInt8]?, path: String?) -> String {
+        if let bytes, !bytes.isEmpty { return MailParser.parse(bytes).text }
+        if let path, let data = FileManager.default.contents(atPath: path) { return MailParser.parse([UInt8](data)).text }
+        return "(text unavailable: its raw mail is gone)"
     }
 
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
@@ -475,18 +495,20 @@ final class SQLiteTransaction: TicketWriting {
             ])
     }
 
-    func insert(_ article: Article, rawMailID: Int64?) throws {
+    func insert(_ article: Article, rawMailID: Int64?, textInRaw: Bool) throws {
         let ticketID = article.ticketID.description
+        let inRaw = textInRaw && rawMailID != nil
         try run(
             """
             INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
-                message_id, text, internal, raw_mail_id, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                message_id, text, internal, raw_mail_id, created_at, text_in_raw)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             .text(ticketID), .text(article.direction.rawValue), .text(article.author.rawValue),
             .optional(article.from.name), .text(article.from.address), .text(Self.encodeAddresses(article.to)),
-            .text(article.subject), .text(article.messageID), .text(article.text), .flag(article.isInternal),
-            rawMailID.map { .integer($0) } ?? .null, .real(article.createdAt.timeIntervalSince1970))
+            .text(article.subject), .text(article.messageID), .text(inRaw ? "" : article.text),
+            .flag(article.isInternal), rawMailID.map { .integer($0) } ?? .null,
+            .real(article.createdAt.timeIntervalSince1970), .flag(inRaw))
         if article.direction == .outbound { outboundArticles[article.messageID] = db.lastInsertedRowID }
         try run(
             "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),

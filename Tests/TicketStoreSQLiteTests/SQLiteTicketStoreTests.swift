@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MailFormat
 import ServiceDesk
 import Testing
@@ -214,6 +215,49 @@ struct SQLiteTicketStoreTests {
             }
         }
         #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
+    }
+
+    @Test("an inbound article whose text is its raw mail's keeps it only there and reads back parsed")
+    func articleTextInRaw() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        let now = self.now
+        // Quoted-printable: the text differs from the bytes, so only a parse can give it back.
+        let raw = Array(
+            """
+            From: Alice <alice@customer.test>\r
+            Subject: Printer\r
+            Message-ID: <in@x>\r
+            Content-Type: text/plain; charset=utf-8\r
+            Content-Transfer-Encoding: quoted-printable\r
+            \r
+            Der Drucker im B=C3=BCro druckt nicht.\r
+            Gr=C3=BC=C3=9Fe=\r
+            , Alice\r
+
+            """.utf8)
+        let text = MailParser.parse(raw).text
+        #expect(text.contains("Büro") && text.contains("Grüße, Alice"))
+        try await store.write { tx in
+            try tx.insert(ticket)
+            let rawID = try tx.insert(
+                RawMail(mailbox: "support", uidValidity: 1, uid: 1, messageID: "in@x", bytes: raw, receivedAt: now))
+            let article = Article(
+                ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [],
+                subject: "Printer", messageID: "in@x", text: text, createdAt: now)
+            try tx.insert(article, rawMailID: rawID, textInRaw: true)
+            // A bounce's article has text of its own beside its raw mail.
+            var own = article
+            own.messageID = "own@x"
+            own.text = "Delivery failed"
+            try tx.insert(own, rawMailID: rawID)
+        }
+        let articles = try await store.read { try $0.articles(of: ticket.id) }
+        #expect(articles.map(\.text) == [text, "Delivery failed"])
+        let stored = try await DatabaseQueue(path: path).read {
+            try String.fetchAll($0, sql: "SELECT text FROM article ORDER BY id")
+        }
+        #expect(stored == ["", "Delivery failed"])
     }
 
     @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
