@@ -208,7 +208,9 @@ final class SQLiteTransaction: TicketWriting {
     /// The text of an article kept in its raw mail: the raw mail parsed again, as the intake parsed it.
     static func rawText(bytes: [UInt8]?, path: String?) -> String {
         if let bytes, !bytes.isEmpty { return MailParser.parse(bytes).text }
-        if let path, let data = FileManager.default.contents(atPath: path) { return MailParser.parse([UInt8](data)).text }
+        if let path, let data = FileManager.default.contents(atPath: path) {
+            return MailParser.parse([UInt8](data)).text
+        }
         return "(text unavailable: its raw mail is gone)"
     }
 
