@@ -6,6 +6,7 @@ import ServiceDesk
 /// The embedded default store: one SQLite file in WAL mode via GRDB, with migrations; `write` is one transaction.
 public final class SQLiteTicketStore: TicketStore {
     private let pool: DatabasePool
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -14,7 +15,8 @@ public final class SQLiteTicketStore: TicketStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Checkpoints run on their own connection and thread (`WALCheckpointer`), never inside a commit.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0")
         }
         // Two processes opening a new store at once (cron overlapping a manual run) would both see a migration as
         // pending and the second would fail on "already exists": migrations run under an exclusive file lock.
@@ -23,6 +25,7 @@ public final class SQLiteTicketStore: TicketStore {
         defer { if lock >= 0 { close(lock) } }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        checkpointer = try WALCheckpointer(path: path)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T {
@@ -30,7 +33,9 @@ public final class SQLiteTicketStore: TicketStore {
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T {
-        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        let result = try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        checkpointer.request()
+        return result
     }
 
     static var migrator: DatabaseMigrator {
