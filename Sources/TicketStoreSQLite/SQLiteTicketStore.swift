@@ -33,7 +33,12 @@ public final class SQLiteTicketStore: TicketStore {
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T {
-        let result = try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        let result = try await pool.write { db in
+            let tx = SQLiteTransaction(db: db)
+            let result = try body(tx)
+            try tx.finish()
+            return result
+        }
         checkpointer.request()
         return result
     }
@@ -137,6 +142,9 @@ final class SQLiteTransaction: TicketWriting {
     /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
     /// looked up when the mail comes in and again for the acknowledgement.
     private var languages: [String: String?] = [:]
+    /// The last ticket number per kind handed out in this transaction, written back once by `finish()`: a bulk sync
+    /// numbers hundreds of tickets per transaction.
+    private var counters: [TicketKind: Int64] = [:]
     /// GRDB's cached statements by the address of their SQL literal: looking them up by SQL text hashed the whole
     /// text for every statement of every mail.
     private var statements: [UnsafeRawPointer: Statement] = [:]
@@ -462,13 +470,25 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func nextTicketID(kind: TicketKind) throws -> TicketID {
-        let number = try integer(
-            """
-            INSERT INTO ticket_counter (kind, last_number) VALUES (?, 1)
-            ON CONFLICT(kind) DO UPDATE SET last_number = last_number + 1
-            RETURNING last_number
-            """, .text(kind.rawValue))
-        return TicketID(kind: kind, number: Int(number ?? 1))
+        let last: Int64
+        if let counted = counters[kind] {
+            last = counted
+        } else {
+            last = try integer("SELECT last_number FROM ticket_counter WHERE kind = ?", .text(kind.rawValue)) ?? 0
+        }
+        counters[kind] = last + 1
+        return TicketID(kind: kind, number: Int(last + 1))
+    }
+
+    /// Writes what the transaction kept in memory (the ticket counters); the store calls it right before the commit.
+    func finish() throws {
+        for (kind, last) in counters {
+            try run(
+                """
+                INSERT INTO ticket_counter (kind, last_number) VALUES (?, ?)
+                ON CONFLICT(kind) DO UPDATE SET last_number = excluded.last_number
+                """, .text(kind.rawValue), .integer(last))
+        }
     }
 
     func insert(_ ticket: Ticket) throws {
@@ -541,6 +561,7 @@ final class SQLiteTransaction: TicketWriting {
 
     func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
+        let numbered = counters
         do {
             try db.inSavepoint {
                 result = try body()
@@ -550,6 +571,7 @@ final class SQLiteTransaction: TicketWriting {
             // What this transaction remembers may describe writes the savepoint just undid.
             languages = [:]
             outboundArticles = [:]
+            counters = numbered
             throw error
         }
         return result!

@@ -181,7 +181,7 @@ struct SQLiteTicketStoreTests {
         #expect(decoded == strings)
     }
 
-    @Test("ticket numbers count per kind")
+    @Test("ticket numbers count per kind, across transactions; a rolled-back number is handed out again")
     func numbering() async throws {
         let store = try SQLiteTicketStore(path: path)
         let ids = try await store.write { tx in
@@ -191,6 +191,23 @@ struct SQLiteTicketStoreTests {
             ]
         }
         #expect(ids.map(\.description) == ["INC-000001", "INC-000002", "REQ-000001", "INC-000003"])
+        let later = try await store.write { tx in
+            // A mail that fails inside its savepoint gives its number back.
+            _ = try? tx.attempt { () throws -> TicketID in
+                _ = try tx.nextTicketID(kind: .incident)
+                throw Boom()
+            }
+            return [try tx.nextTicketID(kind: .incident), try tx.nextTicketID(kind: .change)]
+        }
+        #expect(later.map(\.description) == ["INC-000004", "CHG-000001"])
+        // A failed transaction gives its numbers back too.
+        await #expect(throws: Boom.self) {
+            try await store.write { tx in
+                _ = try tx.nextTicketID(kind: .incident)
+                throw Boom()
+            }
+        }
+        #expect(try await store.write { try $0.nextTicketID(kind: .incident) }.description == "INC-000005")
     }
 
     @Test("the same inbound Message-ID cannot become two articles")
