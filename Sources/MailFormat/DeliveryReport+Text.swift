@@ -9,6 +9,10 @@ extension DeliveryReport {
     ]
 
     private static let bounceSubjectBytes: [[UInt8]] = bounceSubjects.map { Array($0.utf8) }
+    /// Display names of mailer daemons (lowercase), searched as bytes: this runs on every incoming mail.
+    private static let daemonNameBytes: [[UInt8]] = [
+        "mail delivery", "mailer-daemon", "postmaster", "mail administrator", "mailer daemon",
+    ].map { Array($0.utf8) }
 
     private static let bounceSubjects: [String] = [
         "undeliver", "delivery status notification", "mail delivery failed", "failure notice", "returned mail",
@@ -56,11 +60,9 @@ extension DeliveryReport {
             if daemonLocalParts.contains(local) || local.hasPrefix("mailer-daemon") || local.hasPrefix("postmaster") {
                 return true
             }
-            let name = (address.name ?? "").lowercased()
-            if name.contains("mail delivery") || name.contains("mailer-daemon") || name.contains("postmaster")
-                || name.contains("mail administrator") || name.contains("mailer daemon")
-            {
-                return true
+            if let name = address.name {
+                let bytes = Array(name.asciiLowercased().utf8)
+                if daemonNameBytes.contains(where: { AutoReply.contains(bytes, $0) }) { return true }
             }
         }
         if message.from.isEmpty, let raw = message.rawHeader("from"), raw.lowercased().contains("mailer-daemon") {

@@ -167,7 +167,7 @@ extension MIMEWalker {
                 ? String(decoding: html.utf8.prefix(options.maxHTMLBytesForText), as: UTF8.self) : html
             text = HTMLText.convert(limited)
         }
-        if text.trimmingBlanks().isEmpty, let body = tnefBodies.first {
+        if text.utf8.allSatisfy(\.isBlankOrEOL), let body = tnefBodies.first {
             text = body
             if message.html == nil { message.html = tnefHTML }
         }

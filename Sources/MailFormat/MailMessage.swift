@@ -108,13 +108,11 @@ extension String {
 
     /// Trims spaces, tabs, CR and LF at both ends.
     func trimmingBlanks() -> String {
-        let u = Array(self.utf8)
-        var lo = 0
-        var hi = u.count
-        while lo < hi, u[lo].isBlankOrEOL { lo += 1 }
-        while hi > lo, u[hi - 1].isBlankOrEOL { hi -= 1 }
-        if lo == 0 && hi == u.count { return self }
-        return String(decoding: u[lo..<hi], as: UTF8.self)
+        let u = utf8
+        guard let first = u.firstIndex(where: { !$0.isBlankOrEOL }) else { return "" }
+        let last = u.lastIndex(where: { !$0.isBlankOrEOL })!
+        if first == u.startIndex && u.index(after: last) == u.endIndex { return self }
+        return String(self[first...last])
     }
 
     /// ASCII lowercase (leaves non-ASCII alone), cheaper than `lowercased()`.
