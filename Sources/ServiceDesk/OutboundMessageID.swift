@@ -54,25 +54,27 @@ public enum TicketReference {
     /// runs over the whole body of every incoming mail.
     public static func find(in text: String, secret: String) -> [TicketID] {
         var result: [TicketID] = []
-        let bytes = Array(text.utf8)
-        let open: [UInt8] = Array("[TG:".utf8)
-        let close = UInt8(ascii: "]")
-        var index = 0
-        while index + open.count <= bytes.count {
-            guard bytes[index] == open[0], bytes[index + 1] == open[1], bytes[index + 2] == open[2],
-                bytes[index + 3] == open[3]
-            else {
-                index += 1
-                continue
+        var text = text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let count = bytes.count
+            var index = 0
+            // memchr to each `[`, then the rest of `[TG:` by hand
+            while index < count, let hit = memchr(base + index, Int32(UInt8(ascii: "[")), count - index) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                index = at + 1
+                guard at + 4 <= count, bytes[at + 1] == UInt8(ascii: "T"), bytes[at + 2] == UInt8(ascii: "G"),
+                    bytes[at + 3] == UInt8(ascii: ":")
+                else { continue }
+                let start = at + 4
+                guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "]")) else { break }
+                index = end
+                let fields = bytes[start..<end].split(separator: UInt8(ascii: ":"))
+                guard fields.count == 2, let ticket = TicketID(String(decoding: fields[0], as: UTF8.self)),
+                    String(decoding: fields[1], as: UTF8.self) == mac(ticket, secret: secret)
+                else { continue }
+                if !result.contains(ticket) { result.append(ticket) }
             }
-            let start = index + open.count
-            guard let end = bytes[start...].firstIndex(of: close) else { break }
-            index = end
-            let fields = bytes[start..<end].split(separator: UInt8(ascii: ":"))
-            guard fields.count == 2, let ticket = TicketID(String(decoding: fields[0], as: UTF8.self)),
-                String(decoding: fields[1], as: UTF8.self) == mac(ticket, secret: secret)
-            else { continue }
-            if !result.contains(ticket) { result.append(ticket) }
         }
         return result
     }

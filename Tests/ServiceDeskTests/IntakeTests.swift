@@ -203,5 +203,13 @@ struct IntakeDecisionTests {
         #expect(TicketReference.find(in: marker, secret: "other").isEmpty)
         #expect(
             TicketReference.find(in: marker.replacingOccurrences(of: "000005", with: "000006"), secret: "k").isEmpty)
+        // Brackets around and before a reference, repeats, two tickets in order, and cut-off ends.
+        let req = TicketID(kind: .serviceRequest, number: 7)
+        let other = TicketReference.make(req, secret: "k")
+        #expect(TicketReference.find(in: "[[\(marker)] [x] \(other) Grüße \(marker)", secret: "k") == [inc, req])
+        #expect(TicketReference.find(in: "see [TG:\(other.dropFirst(4))", secret: "k") == [req])
+        #expect(TicketReference.find(in: "ends with [TG", secret: "k").isEmpty)
+        #expect(TicketReference.find(in: "open [TG:INC-000005:", secret: "k").isEmpty)
+        #expect(TicketReference.find(in: "", secret: "k").isEmpty)
     }
 }
