@@ -177,7 +177,7 @@ public actor IMAPSession {
 
     /// Closes politely when possible; the handle is released either way.
     public func logout() {
-        if handle != nil { _ = try? command("LOGOUT") }
+        if handle != nil { _ = try? send("LOGOUT") }
         handle = nil
     }
 

@@ -142,6 +142,9 @@ final class SQLiteTransaction: TicketWriting {
     /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
     /// looked up when the mail comes in and again for the acknowledgement.
     private var languages: [String: String?] = [:]
+    /// Undeliverable reasons read in this transaction (lowercased address → reason or none): the intake and every
+    /// reply ask for the same address.
+    private var undeliverable: [String: String?] = [:]
     /// The last ticket number per kind handed out in this transaction, written back once by `finish()`: a bulk sync
     /// numbers hundreds of tickets per transaction.
     private var counters: [TicketKind: Int64] = [:]
@@ -389,7 +392,11 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
-        try text("SELECT reason FROM undeliverable WHERE address = ?", .text(address.lowercased()))
+        let key = address.lowercased()
+        if let known = undeliverable[key] { return known }
+        let reason = try text("SELECT reason FROM undeliverable WHERE address = ?", .text(key))
+        undeliverable[key] = .some(reason)
+        return reason
     }
 
     func isParticipantAnywhere(_ address: String) throws -> Bool {
@@ -399,6 +406,7 @@ final class SQLiteTransaction: TicketWriting {
     // MARK: writing
 
     func markUndeliverable(_ address: String, reason: String, at: Date) throws {
+        undeliverable[address.lowercased()] = nil
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)"
         ).execute(
@@ -457,6 +465,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func clearUndeliverable(_ address: String) throws {
+        undeliverable[address.lowercased()] = nil
         try db.cachedStatement(sql: "DELETE FROM undeliverable WHERE address = ?").execute(arguments: [
             address.lowercased()
         ])
@@ -570,6 +579,7 @@ final class SQLiteTransaction: TicketWriting {
         } catch {
             // What this transaction remembers may describe writes the savepoint just undid.
             languages = [:]
+            undeliverable = [:]
             outboundArticles = [:]
             counters = numbered
             throw error

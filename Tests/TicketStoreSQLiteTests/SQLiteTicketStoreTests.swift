@@ -277,6 +277,28 @@ struct SQLiteTicketStoreTests {
         #expect(stored == ["", "Delivery failed"])
     }
 
+    @Test("within one transaction an address reads as undeliverable right after it is marked, and not after clearing")
+    func undeliverableWithinTransaction() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let now = self.now
+        let seen = try await store.write { tx in
+            var seen = [try tx.undeliverableReason("Bob@Customer.test")]
+            try tx.markUndeliverable("bob@customer.test", reason: "5.1.1 no such user", at: now)
+            seen.append(try tx.undeliverableReason("BOB@customer.test"))
+            // A savepoint that clears it and fails leaves it marked.
+            _ = try? tx.attempt { () throws -> Void in
+                try tx.clearUndeliverable("bob@customer.test")
+                #expect(try tx.undeliverableReason("bob@customer.test") == nil)
+                throw Boom()
+            }
+            seen.append(try tx.undeliverableReason("bob@customer.test"))
+            try tx.clearUndeliverable("bob@customer.test")
+            seen.append(try tx.undeliverableReason("bob@customer.test"))
+            return seen
+        }
+        #expect(seen == [nil, "5.1.1 no such user", "5.1.1 no such user", nil])
+    }
+
     @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
     func roundTrip() async throws {
         let store = try SQLiteTicketStore(path: path)
