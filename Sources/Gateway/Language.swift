@@ -66,8 +66,8 @@ public enum LanguageChooser {
                     opening = UnsafeBufferPointer(rebasing: opening.dropLast())
                 }
             }
-            scanner.scan(opening) { token in
-                for language in hints(token) { scores[language, default: 0] += 1 }
+            scanner.scanBytes(opening) { token in
+                for language in hints(bytes: token) { scores[language, default: 0] += 1 }
             } letter: { scalar in
                 if germanLetters.contains(scalar) { scores["de", default: 0] += 1 }
                 if frenchLetters.contains(scalar) { scores["fr", default: 0] += 1 }
@@ -94,6 +94,14 @@ public enum LanguageChooser {
 
         mutating func scan(
             _ bytes: UnsafeBufferPointer<UInt8>, word emit: (String) -> Void, letter: (Unicode.Scalar) -> Void
+        ) {
+            scanBytes(bytes, word: { emit(String(decoding: $0, as: UTF8.self)) }, letter: letter)
+        }
+
+        /// `scan` with each word as its UTF-8 bytes, valid only during the call.
+        mutating func scanBytes(
+            _ bytes: UnsafeBufferPointer<UInt8>, word emit: (UnsafeBufferPointer<UInt8>) -> Void,
+            letter: (Unicode.Scalar) -> Void
         ) {
             var index = 0
             while index < bytes.count {
@@ -124,7 +132,7 @@ public enum LanguageChooser {
             flush(emit)
         }
 
-        private mutating func ascii(_ byte: UInt8, _ emit: (String) -> Void) {
+        private mutating func ascii(_ byte: UInt8, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
             if byte == 0x0A || byte == 0x0D {
                 flush(emit)
                 lineStart = true
@@ -148,7 +156,7 @@ public enum LanguageChooser {
         }
 
         private mutating func other(
-            _ scalar: Unicode.Scalar, _ emit: (String) -> Void, _ letter: (Unicode.Scalar) -> Void
+            _ scalar: Unicode.Scalar, _ emit: (UnsafeBufferPointer<UInt8>) -> Void, _ letter: (Unicode.Scalar) -> Void
         ) {
             if lineStart {
                 if scalar.properties.isWhitespace { return }
@@ -165,9 +173,9 @@ public enum LanguageChooser {
             }
         }
 
-        private mutating func flush(_ emit: (String) -> Void) {
+        private mutating func flush(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
             guard !word.isEmpty else { return }
-            emit(String(decoding: word, as: UTF8.self))
+            word.withUnsafeBufferPointer(emit)
             word.removeAll(keepingCapacity: true)
         }
     }
@@ -198,6 +206,27 @@ public enum LanguageChooser {
         }
         return stopWordLanguages[token] ?? []
     }
+
+    /// `hints` for a word's UTF-8 bytes: a word of up to eight letters is looked up as one integer, without making a
+    /// string; longer words and elisions take the string path.
+    static func hints(bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+        if bytes.count <= 8, !bytes.contains(UInt8(ascii: "'")) {
+            return shortStopWords[pack(bytes)] ?? []
+        }
+        guard bytes.count <= longestStopWord || bytes.contains(UInt8(ascii: "'")) else { return [] }
+        return hints(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Up to eight bytes as one integer (letters are never 0, so lengths cannot collide).
+    static func pack<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> UInt64 {
+        bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// `stopWordLanguages` for the words of up to eight bytes, keyed by `pack`.
+    static let shortStopWords: [UInt64: [String]] = Dictionary(
+        uniqueKeysWithValues: stopWordLanguages.filter { $0.key.utf8.count <= 8 }.map { (pack($0.key.utf8), $0.value) })
+
+    static let longestStopWord = stopWordLanguages.keys.map(\.utf8.count).max() ?? 0
 
     /// `stopWords` inverted (word → languages), so each token costs one lookup.
     static let stopWordLanguages: [String: [String]] = {

@@ -49,7 +49,7 @@ extension MailProcessor {
         let message = MailParser.parse(raw)
         let sender = message.from.first ?? message.replyTo.first
         var signals = AutoReply.signals(message)
-        if let returnPath = message.header("Return-Path"), returnPath.trimmingCharacters(in: .whitespaces) == "<>" {
+        if let returnPath = message.header("Return-Path"), Self.isNullPath(returnPath) {
             signals.append("null return path")
         }
         let secret = configuration.instance.secret.value
@@ -70,10 +70,20 @@ extension MailProcessor {
             ruleHeaders: message.decodedHeaders.map { ($0.name, $0.value) })
     }
 
+    /// `<>` between blanks: the null reverse path of bounces and auto-replies.
+    static func isNullPath(_ value: String) -> Bool {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        return value.utf8.drop(while: blank).reversed().drop(while: blank).elementsEqual("><".utf8)
+    }
+
     /// The first non-empty line of a text, trimmed and lowercased, without splitting the whole text.
     static func firstLine(of text: String) -> String? {
         guard let start = text.firstIndex(where: { !$0.isNewline }) else { return nil }
         let end = text[start...].firstIndex(where: \.isNewline) ?? text.endIndex
-        return text[start..<end].trimmingCharacters(in: .whitespaces).lowercased()
+        // Blanks trimmed in Swift: Foundation's trimming bridged every mail's first line to an NSString.
+        let line = text[start..<end]
+        guard let first = line.firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = line.lastIndex(where: { !$0.isWhitespace })!
+        return line[first...last].lowercased()
     }
 }

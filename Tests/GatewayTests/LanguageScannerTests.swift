@@ -94,4 +94,15 @@ import Testing
             #expect(Self.scanned(text) == Self.reference(text), "\(text.debugDescription)")
         }
     }
+
+    @Test("a word's hints from its bytes equal those from its string: every stop word, elisions, near misses")
+    func byteHints() {
+        var words = Array(LanguageChooser.stopWordLanguages.keys)
+        words += ["l'imprimante", "j'ai", "don't", "i'm", "qu'il", "c'est", "it's", "'", "a'", "x'y", "printer"]
+        words += words.map { $0 + "s" } + words.map { String($0.dropLast()) } + ["", "abcdefghi", "abcdefghijklm"]
+        for word in words {
+            let fromBytes = Array(word.utf8).withUnsafeBufferPointer { LanguageChooser.hints(bytes: $0) }
+            #expect(fromBytes == LanguageChooser.hints(word), "\(word)")
+        }
+    }
 }
