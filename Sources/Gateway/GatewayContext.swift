@@ -12,12 +12,20 @@ public struct GatewayContext: Sendable {
     public let logger: Logger
 
     public init(configPath: String, logger: Logger) throws(GatewayError) {
-        let configuration: Configuration
+        try self.init(configuration: Self.configuration(at: configPath), logger: logger)
+    }
+
+    /// The validated configuration file, or the configuration error to show.
+    static func configuration(at path: String) throws(GatewayError) -> Configuration {
         do {
-            configuration = try Configuration.load(path: configPath)
+            return try Configuration.load(path: path)
         } catch {
             throw .configuration(error)
         }
+    }
+
+    /// Templates and store for an already loaded configuration.
+    init(configuration: Configuration, logger: Logger) throws(GatewayError) {
         do {
             templates = try TemplateSet(
                 directory: configuration.templates, overrides: configuration.templateOverrides,
@@ -91,5 +99,31 @@ public struct GatewayContext: Sendable {
         defer { withExtendedLifetime(lock) {} }
         return try await SyncEngine(configuration: configuration, store: store, templates: templates, logger: logger)
             .run()
+    }
+
+    /// One cron run from the configuration file (`ticketgate sync`): like `sync()`, but the first mailbox's connection
+    /// (TCP, TLS, greeting, capabilities, login: several round trips) is opened while the templates are read and
+    /// the store opens. Errors come in the same order as before: configuration, templates, store, then the mailbox.
+    public static func sync(configPath: String, logger: Logger) async throws -> SyncReport? {
+        let configuration = try configuration(at: configPath)
+        let directory = URL(fileURLWithPath: configuration.store.sqlite).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard let lock = try RunLock(path: configuration.store.sqlite + ".lock") else {
+            logger.notice("another ticketgate sync is running; nothing to do")
+            return nil
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let early = SyncEngine.EarlyConnection(configuration: configuration)
+        let context: GatewayContext
+        do {
+            context = try GatewayContext(configuration: configuration, logger: logger)
+        } catch {
+            await early?.discard()
+            throw error
+        }
+        var engine = SyncEngine(
+            configuration: configuration, store: context.store, templates: context.templates, logger: logger)
+        engine.early = early
+        return try await engine.run()
     }
 }

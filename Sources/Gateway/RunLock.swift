@@ -12,7 +12,8 @@ public final class RunLock {
     public init?(path: String) throws {
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw GatewayError.store("Cannot open the lock file \(path): \(String(cString: strerror(errno))).")
+            throw GatewayError.store(
+                "Cannot open the lock file \(path) next to the store (store.sqlite): \(String(cString: strerror(errno))).")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

@@ -35,6 +35,8 @@ public struct SyncEngine: Sendable {
     /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
     public var mailsPerTransaction = 200
     public var clock: @Sendable () -> Date = { Date() }
+    /// A connection opened before the engine existed (see `EarlyConnection`); used by the first sync of its mailbox.
+    var early: EarlyConnection?
 
     public init(configuration: Configuration, store: any TicketStore, templates: TemplateSet, logger: Logger) {
         self.configuration = configuration
@@ -74,7 +76,7 @@ public struct SyncEngine: Sendable {
         report.timerUpdates += changed
     }
 
-    func endpoint(for mailbox: Configuration.Mailbox, token: String?) -> IMAPEndpoint {
+    static func endpoint(for mailbox: Configuration.Mailbox, token: String?) -> IMAPEndpoint {
         let imap = mailbox.imap
         return IMAPEndpoint(
             url: URL(string: imap.url)!, username: imap.username, password: imap.password?.value,
@@ -85,6 +87,10 @@ public struct SyncEngine: Sendable {
     /// Connects and logs in to one mailbox (refreshing its OAuth token first when needed).
     func connect(_ mailbox: Configuration.Mailbox) async throws -> IMAPSession {
         let token = try await TokenProvider(store: store, clock: clock).accessToken(for: mailbox)
+        return try await Self.open(mailbox, token: token)
+    }
+
+    static func open(_ mailbox: Configuration.Mailbox, token: String?) async throws -> IMAPSession {
         let session = IMAPSession(endpoint: endpoint(for: mailbox, token: token))
         do {
             try await session.connect()
@@ -94,6 +100,26 @@ public struct SyncEngine: Sendable {
         return session
     }
 
+    /// The first mailbox's connection, opened as soon as the configuration is read so that its round trips overlap
+    /// the rest of the start-up. Not for a mailbox whose OAuth token may need a refresh: that needs the store.
+    struct EarlyConnection: Sendable {
+        let mailbox: String
+        let session: Task<IMAPSession, any Error>
+
+        init?(configuration: Configuration) {
+            guard let mailbox = configuration.mailboxes.first, mailbox.imap.oauth == nil else { return nil }
+            self.mailbox = mailbox.name
+            let token = mailbox.imap.oauthToken?.value
+            session = Task { try await SyncEngine.open(mailbox, token: token) }
+        }
+
+        /// Closes the connection unused (start-up failed after it was opened).
+        func discard() async {
+            session.cancel()
+            if let opened = try? await session.value { await opened.disconnect() }
+        }
+    }
+
     /// One unit of fetching, in UID order: a batch of normal mails, or one mail too large to load.
     enum FetchPlan: Equatable {
         case batch([UInt32])
@@ -101,7 +127,12 @@ public struct SyncEngine: Sendable {
     }
 
     func sync(_ mailbox: Configuration.Mailbox, report: inout SyncReport) async throws {
-        let session = try await connect(mailbox)
+        let session: IMAPSession
+        if let early, early.mailbox == mailbox.name {
+            session = try await early.session.value
+        } else {
+            session = try await connect(mailbox)
+        }
         do {
             try await sync(mailbox, session: session, report: &report)
             await session.logout()

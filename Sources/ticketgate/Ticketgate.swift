@@ -19,16 +19,22 @@ struct CommonOptions: ParsableArguments {
     }
 
     static func context(config: String, verbose: Bool) throws -> GatewayContext {
+        bootstrapLogging(verbose: verbose)
+        do {
+            return try GatewayContext(configPath: config, logger: Logger(label: "ticketgate"))
+        } catch {
+            fail(error)
+        }
+    }
+}
+
+extension CommonOptions {
+    static func bootstrapLogging(verbose: Bool) {
         let level: Logger.Level = verbose ? .info : .notice
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
-        }
-        do {
-            return try GatewayContext(configPath: config, logger: Logger(label: "ticketgate"))
-        } catch {
-            fail(error)
         }
     }
 }
@@ -56,9 +62,10 @@ struct Sync: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let context = try options.context()
+        CommonOptions.bootstrapLogging(verbose: options.verbose)
         do {
-            guard let report = try await context.sync() else { return }
+            guard let report = try await GatewayContext.sync(configPath: options.config, logger: Logger(label: "ticketgate"))
+            else { return }
             print(
                 "sync: \(report.fetched) fetched, \(report.created.count) new tickets, \(report.appended.count) updates, "
                     + "\(report.duplicates) duplicates, \(report.ignored) ignored, \(report.quarantined) quarantined, "

@@ -296,6 +296,19 @@ struct CommandLineTests {
         #expect(result.stderr.contains("Cannot reach the mail server imap://127.0.0.1:9"))
     }
 
+    @Test("a start-up error is reported before the mailbox's, although the connection opens during start-up")
+    func startupErrorFirst() throws {
+        let gw = try GatewayFixture(imapPort: 9)
+        let config = try String(contentsOfFile: gw.configPath, encoding: .utf8)
+        let templates = GatewayFixture.repository.appendingPathComponent("templates").path
+        try config.replacingOccurrences(of: templates, with: templates + "-missing")
+            .write(toFile: gw.configPath, atomically: true, encoding: .utf8)
+        let result = try run(["sync", "--config", gw.configPath])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("templates-missing"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Cannot reach"))
+    }
+
     @Test("a misspelt key exits 78 and names the key path")
     func badKey() throws {
         let gw = try GatewayFixture(extraYAML: "smpt: { url: x }")
