@@ -13,7 +13,8 @@ public final class RunLock {
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw GatewayError.store(
-                "Cannot open the lock file \(path) next to the store (store.sqlite): \(String(cString: strerror(errno))).")
+                "Cannot open the lock file \(path) next to the store (store.sqlite): \(String(cString: strerror(errno)))."
+            )
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

@@ -64,7 +64,9 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         CommonOptions.bootstrapLogging(verbose: options.verbose)
         do {
-            guard let report = try await GatewayContext.sync(configPath: options.config, logger: Logger(label: "ticketgate"))
+            guard
+                let report = try await GatewayContext.sync(
+                    configPath: options.config, logger: Logger(label: "ticketgate"))
             else { return }
             print(
                 "sync: \(report.fetched) fetched, \(report.created.count) new tickets, \(report.appended.count) updates, "
