@@ -299,6 +299,51 @@ struct SQLiteTicketStoreTests {
         #expect(seen == [nil, "5.1.1 no such user", "5.1.1 no such user", nil])
     }
 
+    @Test("a store written before the WITHOUT ROWID tables (v9) keeps its references, people and counts")
+    func migrationToWithoutRowid() async throws {
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: path)
+        try SQLiteTicketStore.migrator.migrate(old, upTo: "v8-article-text-in-raw")
+        try await old.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ticket (id, kind, number, state, subject, requester_address, priority, mailbox,
+                        created_at, updated_at) VALUES ('INC-000001', 'incident', 1, 'new', 's', 'a@x.test', 3, 'm', 0, 0);
+                    INSERT INTO message_ref VALUES ('m1@x', 'INC-000001'), ('m2@x', 'INC-000001');
+                    INSERT INTO participant VALUES ('INC-000001', 'a@x.test', 'A', 'requester');
+                    INSERT INTO person VALUES ('a@x.test', 'de');
+                    INSERT INTO outbox (id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
+                        next_attempt_at, created_at) VALUES (1, 'ack', 'o@x', '', '[]', x'', 'sent', 1, 0, 1000);
+                    INSERT INTO outbox_recipient VALUES (1, 'a@x.test', 1, 1000), (1, 'a@x.test', 1, 1000);
+                    """)
+        }
+        try old.close()
+        let store = try SQLiteTicketStore(path: path)
+        let id = try #require(TicketID("INC-000001"))
+        let read = try await store.read { tx in
+            (
+                try tx.ticketID(forMessageID: "m2@x"), try tx.participants(of: id), try tx.language(of: "A@x.test"),
+                try tx.isParticipantAnywhere("a@x.test"),
+                try tx.automaticMailCount(to: "a@x.test", since: Date(timeIntervalSince1970: 999))
+            )
+        }
+        #expect(read.0 == id)
+        #expect(read.1 == ["a@x.test"])
+        #expect(read.2 == "de")
+        #expect(read.3)
+        #expect(read.4 == 1)  // the doubled row (same mail, same address) counts once
+        let kinds = try await DatabaseQueue(path: path).read {
+            try String.fetchAll(
+                $0,
+                sql: """
+                    SELECT name FROM sqlite_master WHERE name IN ('message_ref', 'participant', 'person',
+                        'outbox_recipient') AND sql LIKE '%WITHOUT ROWID' ORDER BY name
+                    """)
+        }
+        #expect(kinds == ["message_ref", "outbox_recipient", "participant", "person"])
+    }
+
     @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
     func roundTrip() async throws {
         let store = try SQLiteTicketStore(path: path)
