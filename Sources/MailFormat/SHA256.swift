@@ -13,7 +13,35 @@ public enum SHA256 {
 
     /// The 32-byte digest of `data`.
     public static func digest(_ data: [UInt8]) -> [UInt8] {
-        var state = State()
+        finish(State(), data, after: 0)
+    }
+
+    /// HMAC-SHA256 (RFC 2104) under one key, with the key's two padded blocks hashed once: a sync signs a few ids per
+    /// mail under the same instance secret.
+    public struct HMACKey: Sendable {
+        private let inner: State
+        private let outer: State
+
+        public init(_ key: [UInt8]) {
+            var block = key.count > 64 ? SHA256.digest(key) : key
+            block += [UInt8](repeating: 0, count: 64 - block.count)
+            var inner = State()
+            var outer = State()
+            block.map { $0 ^ 0x36 }.withUnsafeBufferPointer { inner.compress($0) }
+            block.map { $0 ^ 0x5c }.withUnsafeBufferPointer { outer.compress($0) }
+            self.inner = inner
+            self.outer = outer
+        }
+
+        /// The 32-byte MAC of `message`.
+        public func mac(_ message: [UInt8]) -> [UInt8] {
+            SHA256.finish(outer, SHA256.finish(inner, message, after: 64), after: 64)
+        }
+    }
+
+    /// Hashes `data` on from `state`, which has already taken `after` bytes (whole blocks), and pads.
+    private static func finish(_ state: State, _ data: [UInt8], after: Int) -> [UInt8] {
+        var state = state
         let fullBlocks = data.count / 64
         data.withUnsafeBufferPointer { d in
             for block in 0..<fullBlocks {
@@ -24,7 +52,7 @@ public enum SHA256 {
         var tail = Array(data[(fullBlocks * 64)...])
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
-        let bitLength = UInt64(data.count) &* 8
+        let bitLength = UInt64(after + data.count) &* 8
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
         tail.withUnsafeBufferPointer { t in
             var o = 0
@@ -56,7 +84,7 @@ public enum SHA256 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private struct State {
+    private struct State: Sendable {
         var h0: UInt32 = 0x6a09_e667
         var h1: UInt32 = 0xbb67_ae85
         var h2: UInt32 = 0x3c6e_f372

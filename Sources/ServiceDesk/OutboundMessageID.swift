@@ -1,5 +1,6 @@
 import Foundation
 import MailFormat
+import Synchronization
 
 /// Message-IDs of our outbound mail carry the ticket and an HMAC under the instance secret, so a reply that names one
 /// threads to its ticket even if the store never saw that id, and nobody can forge one for another ticket.
@@ -39,7 +40,7 @@ public enum OutboundMessageID {
     }
 
     static func mac(_ payload: String, secret: String) -> String {
-        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array(payload.utf8))).prefix(16))
+        String(HMAC.hex(HMAC.sha256(secret: secret, message: Array(payload.utf8))).prefix(16))
     }
 }
 
@@ -80,7 +81,7 @@ public enum TicketReference {
     }
 
     static func mac(_ ticket: TicketID, secret: String) -> String {
-        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array("ref:\(ticket)".utf8))).prefix(8))
+        String(HMAC.hex(HMAC.sha256(secret: secret, message: Array("ref:\(ticket)".utf8))).prefix(8))
     }
 }
 
@@ -96,19 +97,28 @@ public enum LoopMarker {
     }
 
     static func mac(_ domain: String, secret: String) -> String {
-        String(HMAC.hex(HMAC.sha256(key: Array(secret.utf8), message: Array("loop:\(domain)".utf8))).prefix(16))
+        String(HMAC.hex(HMAC.sha256(secret: secret, message: Array("loop:\(domain)".utf8))).prefix(16))
     }
 }
 
 /// HMAC (RFC 2104) over MailFormat's SHA-256.
 public enum HMAC {
     public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        let blockSize = 64
-        var key = key.count > blockSize ? SHA256.digest(key) : key
-        key += [UInt8](repeating: 0, count: blockSize - key.count)
-        let inner = SHA256.digest(key.map { $0 ^ 0x36 } + message)
-        return SHA256.digest(key.map { $0 ^ 0x5c } + inner)
+        SHA256.HMACKey(key).mac(message)
     }
+
+    /// HMAC-SHA256 under a secret given as text; the padded key is prepared once per secret and process.
+    public static func sha256(secret: String, message: [UInt8]) -> [UInt8] {
+        let key = keys.withLock { keys in
+            if let key = keys[secret] { return key }
+            let key = SHA256.HMACKey(Array(secret.utf8))
+            keys[secret] = key
+            return key
+        }
+        return key.mac(message)
+    }
+
+    private static let keys = Mutex<[String: SHA256.HMACKey]>([:])
 
     /// Lowercase hex of raw bytes.
     public static func hex(_ bytes: [UInt8]) -> String {

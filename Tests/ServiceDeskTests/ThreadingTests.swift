@@ -84,10 +84,29 @@ struct ThreadingTests {
                 != OutboundMessageID.make(ticket: inc, purpose: "x", domain: "example.test", secret: "k"))
     }
 
-    @Test("HMAC-SHA256 matches RFC 4231 test case 2")
+    @Test("HMAC-SHA256 matches RFC 4231 (short, long and hashed keys; messages past one block), keyed by text too")
     func hmacVector() {
         let mac = HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(HMAC.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // the cached key per secret gives the same, also on repeated and empty messages
+        for _ in 0..<2 {
+            #expect(HMAC.sha256(secret: "Jefe", message: Array("what do ya want for nothing?".utf8)) == mac)
+        }
+        #expect(
+            HMAC.hex(HMAC.sha256(secret: "Jefe", message: []))
+                == "923598ca6d64af2a5dba79dcd021a8a0fe5c5f557519adaaf0ad532d4506dd30")
+        let case1 = HMAC.sha256(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
+        #expect(HMAC.hex(case1) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        let longKey = [UInt8](repeating: 0xaa, count: 131)
+        let case6 = HMAC.sha256(
+            key: longKey, message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+        #expect(HMAC.hex(case6) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        let case7 = HMAC.sha256(
+            key: longKey,
+            message: Array(
+                ("This is a test using a larger than block-size key and a larger than block-size data. The key needs "
+                    + "to be hashed before being used by the HMAC algorithm.").utf8))
+        #expect(HMAC.hex(case7) == "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2")
     }
 
     @Test("ticket ids parse and print with six digits")
