@@ -34,6 +34,9 @@ public struct SyncEngine: Sendable {
     /// Mails per fetch batch and store transaction: one commit per batch instead of per mail, while a crash redoes
     /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
     public var mailsPerTransaction = 200
+    /// Fetches requested ahead of the one being read. Their answers wait in the socket (TCP holds the server back),
+    /// so this bounds requests, not memory.
+    public var fetchesAhead = 4
     public var clock: @Sendable () -> Date = { Date() }
     /// A connection opened before the engine existed (see `EarlyConnection`); used by the first sync of its mailbox.
     var early: EarlyConnection?
@@ -287,9 +290,12 @@ public struct SyncEngine: Sendable {
             let item: Step<FetchedMessage>
             switch step {
             case .batch(let uids):
-                var next: String?
-                if index + 1 < plan.count, case .batch(let following) = plan[index + 1] {
-                    next = UIDSet.format(following)
+                // The following batches (up to the next oversize mail) are requested now: the first ones are small
+                // so that storing starts early, and without a deeper pipeline each of them cost a round trip.
+                var next: [String] = []
+                for following in plan[(index + 1)...].prefix(fetchesAhead) {
+                    guard case .batch(let uids) = following else { break }
+                    next.append(UIDSet.format(uids))
                 }
                 item = .batch(try await session.fetchMessages(UIDSet.format(uids), sendingAhead: next))
             case .oversize(let uid, let size):

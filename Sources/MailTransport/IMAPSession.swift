@@ -78,9 +78,9 @@ public actor IMAPSession {
     /// The tag of the `CAPABILITY` sent right after login and not read yet: the next command goes out before its
     /// answer is read, which saves a round trip on every connection.
     private var capabilityTag: String?
-    /// A bulk fetch sent before it was asked for (`fetchMessages(_:sendingAhead:)`), not read yet.
-    private var sentAhead: (set: String, tag: String)?
-    /// Mails of the fetch sent ahead that arrived before the previous fetch completed.
+    /// Bulk fetches sent before they were asked for (`fetchMessages(_:sendingAhead:)`), oldest first, not read yet.
+    private var sentAhead: [(set: String, tag: String)] = []
+    /// Mails of fetches sent ahead that arrived before an earlier fetch completed.
     private var early: [FetchedMessage] = []
     private var receiveBuffer = [UInt8](repeating: 0, count: 256 * 1024)
 
@@ -140,7 +140,7 @@ public actor IMAPSession {
         }
         handle = curl
         reader = IMAPResponseReader()
-        sentAhead = nil
+        sentAhead = []
         early = []
         capabilityTag = try send("CAPABILITY")
     }
@@ -266,16 +266,23 @@ public actor IMAPSession {
     /// next batch while this one is handed on and no round trip is spent waiting between batches. Asking for `next`
     /// afterwards reads the answer already under way; any other command first reads (and drops) it.
     public func fetchMessages(_ set: String, sendingAhead next: String?) throws(TransportError) -> [FetchedMessage] {
+        try fetchMessages(set, sendingAhead: next.map { [$0] } ?? [])
+    }
+
+    /// Bulk fetch with several following fetches sent ahead, in the order they will be asked for (those already
+    /// under way are not sent again). Unread answers wait in the socket and the server, not in memory: TCP holds
+    /// the server back. Asking for anything but the oldest fetch under way first reads (and drops) them all.
+    public func fetchMessages(_ set: String, sendingAhead next: [String]) throws(TransportError) -> [FetchedMessage] {
         let tag: String
-        if let ahead = sentAhead, ahead.set == set {
-            sentAhead = nil
+        if let ahead = sentAhead.first, ahead.set == set {
+            sentAhead.removeFirst()
             tag = ahead.tag
         } else {
             try settleSentAhead()
             tag = try send(Self.fetchCommand(set))
         }
-        if let next {
-            sentAhead = (next, try send(Self.fetchCommand(next)))
+        for following in next where !sentAhead.contains(where: { $0.set == following }) {
+            sentAhead.append((following, try send(Self.fetchCommand(following))))
         }
         try settleCapabilities()
         // A server may answer pipelined fetches interleaved (Dovecot does): each mail goes to the set it belongs to
@@ -283,7 +290,7 @@ public actor IMAPSession {
         let arrived = early + Self.parseFetch(try awaitCompletion(tag: tag, command: "UID FETCH"))
         let wanted = UIDRanges(set)
         let ahead = sentAhead.map { UIDRanges($0.set) }
-        early = ahead.map { ahead in arrived.filter { ahead.contains($0.uid) && !wanted.contains($0.uid) } } ?? []
+        early = arrived.filter { mail in !wanted.contains(mail.uid) && ahead.contains { $0.contains(mail.uid) } }
         return arrived.filter { wanted.contains($0.uid) }
     }
 
@@ -293,14 +300,17 @@ public actor IMAPSession {
 
     /// Reads and drops the answer to a fetch sent ahead that nobody asked for.
     private func settleSentAhead() throws(TransportError) {
-        guard let ahead = sentAhead else { return }
-        sentAhead = nil
+        guard !sentAhead.isEmpty else { return }
+        let pending = sentAhead
+        sentAhead = []
         early = []
         try settleCapabilities()
-        do {
-            _ = try awaitCompletion(tag: ahead.tag, command: "UID FETCH")
-        } catch {
-            guard case .commandFailed = error else { throw error }
+        for ahead in pending {
+            do {
+                _ = try awaitCompletion(tag: ahead.tag, command: "UID FETCH")
+            } catch {
+                guard case .commandFailed = error else { throw error }
+            }
         }
     }
 

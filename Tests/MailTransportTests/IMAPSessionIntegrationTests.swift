@@ -81,6 +81,35 @@ struct IMAPSessionIntegrationTests {
         await session.logout()
     }
 
+    @Test("a deep pipeline: several fetches under way at once, each read in turn; skipping one settles the rest")
+    func deepPipeline() async throws {
+        let user = stack.newUser()
+        let bodies = (1...12).map { "Subject: d\($0)\r\n\r\n" + String(repeating: "row \($0)\r\n", count: 300 * $0) }
+        for body in bodies { try await stack.deliver(body, to: user) }
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        _ = try await session.select("INBOX")
+        let batches = ["1", "2:3", "4:6", "7,8", "9:12"]
+        var seen: [UInt32] = []
+        for (index, set) in batches.enumerated() {
+            // every following batch is asked for at once, again each time (already under way: not sent twice)
+            let messages = try await session.fetchMessages(set, sendingAhead: Array(batches[(index + 1)...]))
+            let expected = UIDRanges(set)
+            #expect(messages.allSatisfy { expected.contains($0.uid) }, "\(set)")
+            for message in messages {
+                #expect(String(decoding: message.raw, as: UTF8.self) == bodies[Int(message.uid) - 1])
+            }
+            seen += messages.map(\.uid)
+        }
+        #expect(seen == Array(1...12))
+        // Asking for a later batch than the oldest under way drops those under way and fetches afresh.
+        _ = try await session.fetchMessages("1", sendingAhead: ["2:4", "5:8", "9:12"])
+        #expect(try await session.fetchMessages("5:8", sendingAhead: ["9:12"]).map(\.uid) == [5, 6, 7, 8])
+        #expect(try await session.fetchMessages("9:12").map(\.uid) == [9, 10, 11, 12])
+        #expect(try await session.uidSearch("ALL") == Array(1...12))
+        await session.logout()
+    }
+
     @Test(
         "UID sets name their members",
         arguments: [
