@@ -3,9 +3,9 @@ import Foundation
 import GRDB
 
 /// Copies the write-ahead log back into the database on a connection and thread of its own, after each write
-/// transaction, so that a commit never waits for a checkpoint: a bulk sync's writer only appends to the log while
-/// another core copies and syncs it. A passive checkpoint never blocks the writer; SQLite restarts the log at the next
-/// commit once everything in it is copied.
+/// transaction, so that commits seldom wait for a checkpoint: a bulk sync's writer mostly appends to the log while
+/// another core copies and syncs it. A passive checkpoint never blocks the writer; the writer's own checkpoint past
+/// 8 MB (see `SQLiteTicketStore.init`) then finds little left to copy and lets the log start over.
 final class WALCheckpointer: @unchecked Sendable {
     private let connection: DatabaseQueue
     private let queue = DispatchQueue(label: "ticketgate.wal-checkpoint")
