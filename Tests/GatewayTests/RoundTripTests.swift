@@ -273,6 +273,8 @@ struct CommandLineTests {
         for key in ["from", "to", "subject", "message_id", "text", "created_at"] {
             #expect(articles[0][key] != nil, "missing \(key)")
         }
+        // the inbound text is kept in the raw mail only and read back from it
+        #expect(articles[0]["text"] as? String == "slow\n")
         #expect(articles[1]["to"] as? [String] == [gw.requester])
         let human = try run(["tickets", "list", "--config", gw.configPath])
         #expect(human.stdout.contains("INC-000001"))
