@@ -8,7 +8,6 @@ actor Handoff<Element: Sendable> {
     private let byteLimit: Int
     private var items: [(element: Element, bytes: Int)] = []
     private var queuedBytes = 0
-    private var head = 0
     private var end: Result<Void, any Error>?
     private var closed = false
     private var taker: CheckedContinuation<Void, Never>?
@@ -23,7 +22,7 @@ actor Handoff<Element: Sendable> {
     var isFinished: Bool { end != nil }
 
     /// Items queued and not taken yet (never more than the capacity).
-    var count: Int { items.count - head }
+    var count: Int { items.count }
 
     /// Bytes queued and not taken yet.
     var bytes: Int { queuedBytes }
@@ -48,7 +47,7 @@ actor Handoff<Element: Sendable> {
 
     /// The next item, nil after the last (or once closed); throws what the producer failed with.
     func take() async throws -> Element? {
-        while head == items.count {
+        while items.isEmpty {
             if closed { return nil }
             if let end {
                 try end.get()
@@ -56,13 +55,10 @@ actor Handoff<Element: Sendable> {
             }
             await withCheckedContinuation { taker = $0 }
         }
-        let item = items[head]
-        head += 1
+        // Removed, not just passed: a queue that never runs empty (a producer ahead of its consumer, the usual
+        // case) must not keep every batch it ever handed on. A few items at most, so the shift costs nothing.
+        let item = items.removeFirst()
         queuedBytes -= item.bytes
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
         // Every waiting producer checks again (room may now suit one of them).
         for putter in putters { putter.resume() }
         putters = []
@@ -74,7 +70,6 @@ actor Handoff<Element: Sendable> {
     func close() {
         closed = true
         items = []
-        head = 0
         queuedBytes = 0
         for putter in putters { putter.resume() }
         putters = []

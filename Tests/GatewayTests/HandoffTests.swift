@@ -26,6 +26,32 @@ struct HandoffTests {
         #expect(await handoff.isFinished)
     }
 
+    /// A batch stand-in whose release can be observed.
+    final class Batch: Sendable {}
+
+    @Test("a taken item is released even while the queue never runs empty (memory stays bounded)")
+    func takenItemsAreReleased() async throws {
+        let handoff = Handoff<Batch>(capacity: 2)
+        weak var first: Batch?
+        weak var second: Batch?
+        do {
+            let a = Batch()
+            let b = Batch()
+            first = a
+            second = b
+            _ = await handoff.put(a)
+            _ = await handoff.put(b)
+        }
+        // The producer stays ahead: one item is always queued, as in a sync that is store-bound.
+        for _ in 0..<3 {
+            _ = try await handoff.take()
+            _ = await handoff.put(Batch())
+        }
+        #expect(await handoff.count == 2)
+        #expect(first == nil)
+        #expect(second == nil)
+    }
+
     @Test("a byte limit holds back the next item, but one item always fits however large", .timeLimit(.minutes(1)))
     func byteLimit() async throws {
         let handoff = Handoff<Int>(capacity: 10, byteLimit: 100)
