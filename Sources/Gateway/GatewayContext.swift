@@ -92,13 +92,21 @@ public struct GatewayContext: Sendable {
 
     /// One cron run, holding the run lock; returns nil when another run holds it.
     public func sync() async throws -> SyncReport? {
+        guard let lock = try Self.runLock(configuration, logger: logger) else { return nil }
+        defer { withExtendedLifetime(lock) {} }
+        return try await SyncEngine(configuration: configuration, store: store, templates: templates, logger: logger)
+            .run()
+    }
+
+    /// The run lock next to the store (its folder made if new); nil, with one log line, while another run holds it.
+    static func runLock(_ configuration: Configuration, logger: Logger) throws -> RunLock? {
+        let directory = URL(fileURLWithPath: configuration.store.sqlite).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         guard let lock = try RunLock(path: configuration.store.sqlite + ".lock") else {
             logger.notice("another ticketgate sync is running; nothing to do")
             return nil
         }
-        defer { withExtendedLifetime(lock) {} }
-        return try await SyncEngine(configuration: configuration, store: store, templates: templates, logger: logger)
-            .run()
+        return lock
     }
 
     /// One cron run from the configuration file (`ticketgate sync`): like `sync()`, but the first mailbox's connection
@@ -106,12 +114,7 @@ public struct GatewayContext: Sendable {
     /// the store opens. Errors come in the same order as before: configuration, templates, store, then the mailbox.
     public static func sync(configPath: String, logger: Logger) async throws -> SyncReport? {
         let configuration = try configuration(at: configPath)
-        let directory = URL(fileURLWithPath: configuration.store.sqlite).deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        guard let lock = try RunLock(path: configuration.store.sqlite + ".lock") else {
-            logger.notice("another ticketgate sync is running; nothing to do")
-            return nil
-        }
+        guard let lock = try runLock(configuration, logger: logger) else { return nil }
         defer { withExtendedLifetime(lock) {} }
         let early = SyncEngine.EarlyConnection(configuration: configuration)
         let context: GatewayContext
