@@ -10,6 +10,9 @@ public enum AutoReply {
     public static func signals(_ m: MailMessage) -> [String] {
         var found: [String] = []
         for f in m.headers {
+            // Every field checked below starts with a, l, p or x: the others (Received, From, DKIM-Signature, ...)
+            // are passed over without lowercasing their names.
+            guard let first = f.name.utf8.first, [0x61, 0x6C, 0x70, 0x78].contains(first | 0x20) else { continue }
             let name = f.name.asciiLowercased()
             // Only the few fields below need their value (a DKIM signature or Received line is long).
             var value: String { f.rawValue.asciiLowercased().trimmingBlanks() }

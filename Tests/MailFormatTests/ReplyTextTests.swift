@@ -82,6 +82,10 @@ import Testing
         ("X-Auto-Response-Suppress: All", true),
         ("List-Id: <users.lists.example.com>", true),
         ("X-Mailer: Outlook", false),
+        // field names in any case
+        ("AUTO-SUBMITTED: auto-generated", true), ("list-unsubscribe: <mailto:leave@lists.test>", true),
+        ("x-ms-exchange-inbox-rules-loop: it@example.test", true), ("PRECEDENCE: Bulk", true),
+        ("Received: from auto-submitted.test", false),
     ])
     func headers(_ header: String, _ expected: Bool) {
         let m = parse("From: a@b.test\r\nSubject: hello\r\n\(header)\r\n\r\nbody")
