@@ -175,7 +175,8 @@ public actor IMAPSession {
         return result
     }
 
-    /// Closes politely when possible; the handle is released either way.
+    /// Closes politely when possible: LOGOUT is sent but its BYE not awaited (every change was acknowledged before, so
+    /// the round trip would buy nothing); the handle is released either way.
     public func logout() {
         if handle != nil { _ = try? send("LOGOUT") }
         handle = nil
