@@ -34,6 +34,8 @@ public struct MailProcessor: Sendable {
     public let workflow: WorkflowContext
     /// Our signed `X-Ticketgate-Loop` value: the same for every mail of the instance, so signed once.
     let loopMarker: String
+    /// Whether any intake rule looks at header fields: only then does the prepare stage decode every field for them.
+    let rulesReadHeaders: Bool
 
     public init(configuration: Configuration, templates: TemplateSet) {
         self.configuration = configuration
@@ -41,6 +43,7 @@ public struct MailProcessor: Sendable {
         self.workflow = configuration.workflowContext
         self.loopMarker = LoopMarker.make(
             domain: configuration.instance.domain, secret: configuration.instance.secret.value)
+        self.rulesReadHeaders = configuration.intakeRules.contains { $0.conditions.header != nil }
     }
 
     /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.

@@ -28,7 +28,8 @@ public struct PreparedMail: Sendable {
     let firstLine: String?
     /// The subject without reply/forward prefixes and ticket tags: a new ticket's subject.
     let baseSubject: String
-    /// Every header field with its own decoded value, as the intake rules match them.
+    /// Every header field with its own decoded value, as the intake rules match them (none when no rule looks at
+    /// header fields).
     let ruleHeaders: [(String, String)]
 }
 
@@ -67,7 +68,7 @@ extension MailProcessor {
             bodyReference: TicketReference.find(in: message.text, secret: secret).first,
             locale: locale(for: message), firstLine: Self.firstLine(of: message.text),
             baseSubject: Threading.baseSubject(message.subject),
-            ruleHeaders: message.decodedHeaders.map { ($0.name, $0.value) })
+            ruleHeaders: rulesReadHeaders ? message.decodedHeaders.map { ($0.name, $0.value) } : [])
     }
 
     /// `<>` between blanks: the null reverse path of bounces and auto-replies.

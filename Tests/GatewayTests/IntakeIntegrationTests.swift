@@ -136,6 +136,9 @@ struct IntakeIntegrationTests {
                     - name: blocked
                       if: { sender_domain: blocked.test }
                       then: { action: reject }
+                    - name: flagged-urgent
+                      if: { header: { name: x-priority, contains: "1" } }
+                      then: { impact: medium, urgency: high }
                 """)
         try await gw.deliver(
             "From: <\(gw.requester)>\nSubject: Password reset please\nMessage-ID: <r1-\(UUID())@c.test>\n\nx\n")
@@ -145,11 +148,16 @@ struct IntakeIntegrationTests {
         try await gw.deliver("From: <\(spammer)>\nSubject: Buy now\nMessage-ID: <r3-\(UUID())@b.test>\n\nx\n")
         let stranger = "who-\(UUID().uuidString.prefix(8))@elsewhere.test"
         try await gw.deliver("From: <\(stranger)>\nSubject: Hi\nMessage-ID: <r4-\(UUID())@e.test>\n\nx\n")
+        // a header rule: the field's name in another case, its value encoded
+        try await gw.deliver(
+            "From: <\(gw.requester)>\nSubject: Drucker\nX-PRIORITY: =?utf-8?q?1_=28H=C3=B6chste=29?=\n"
+                + "Message-ID: <r5-\(UUID())@c.test>\n\nx\n")
         let report = try await gw.sync()
-        #expect(report.created.map(\.description) == ["REQ-000001", "INC-000001"])
+        #expect(report.created.map(\.description) == ["REQ-000001", "INC-000001", "INC-000002"])
         let tickets = try await gw.tickets()
         #expect(tickets.first { $0.id.kind == .serviceRequest }?.priority == .p4)
-        #expect(tickets.first { $0.id.kind == .incident }?.priority == .p1)
+        #expect(tickets.first { $0.id.description == "INC-000001" }?.priority == .p1)
+        #expect(tickets.first { $0.id.description == "INC-000002" }?.priority == .p2)
         let rejection = try #require(gw.stack.sentMessages(to: spammer).first)
         #expect(rejection.mailFrom == "")
         #expect(rejection.header("Auto-Submitted") == "auto-replied")
