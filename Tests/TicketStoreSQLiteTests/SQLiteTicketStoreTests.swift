@@ -271,6 +271,12 @@ struct SQLiteTicketStoreTests {
         }
         let articles = try await store.read { try $0.articles(of: ticket.id) }
         #expect(articles.map(\.text) == [text, "Delivery failed"])
+        // A mail too large for the database keeps its bytes in a file (then retried from quarantine): read from there.
+        let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("big.eml").path
+        try Data(raw).write(to: URL(fileURLWithPath: file))
+        #expect(SQLiteTransaction.rawText(bytes: [], path: file) == text)
+        #expect(
+            SQLiteTransaction.rawText(bytes: nil, path: file + "-gone") == "(text unavailable: its raw mail is gone)")
         let stored = try await DatabaseQueue(path: path).read {
             try String.fetchAll($0, sql: "SELECT text FROM article ORDER BY id")
         }
