@@ -379,7 +379,8 @@ public struct SyncEngine: Sendable {
     }
 
     func record(_ outcome: MailOutcome, uid: UInt32, mailbox: String, report: inout SyncReport) {
-        let metadata: Logger.Metadata = ["mailbox": "\(mailbox)", "uid": "\(uid)"]
+        // Built only when a line is logged (the logger's metadata argument is an autoclosure).
+        var metadata: Logger.Metadata { ["mailbox": "\(mailbox)", "uid": "\(uid)"] }
         switch outcome {
         case .created(let id, let reason):
             report.created.append(id)
