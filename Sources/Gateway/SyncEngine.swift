@@ -37,6 +37,10 @@ public struct SyncEngine: Sendable {
     /// Fetches requested ahead of the one being read. Their answers wait in the socket (TCP holds the server back),
     /// so this bounds requests, not memory.
     public var fetchesAhead = 4
+    /// The first new mails fetched together with the folder's selection (UIDs after the checkpoint), each cut at
+    /// `openingBytes`: at most 8 MB whatever their sizes, and about as many as the store writes in one round trip.
+    public var openingCount = 128
+    public var openingBytes = 64 << 10
     public var clock: @Sendable () -> Date = { Date() }
     /// A connection opened before the engine existed (see `EarlyConnection`); used by the first sync of its mailbox.
     var early: EarlyConnection?
@@ -123,10 +127,21 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    /// One unit of fetching, in UID order: a batch of normal mails, or one mail too large to load.
+    /// One unit of fetching, in UID order: a batch of normal mails, one mail too large to load, or mails already
+    /// fetched with the folder's selection.
     enum FetchPlan: Equatable {
         case batch([UInt32])
         case oversize(uid: UInt32, size: Int)
+        case fetched([FetchedMessage])
+
+        static func == (lhs: FetchPlan, rhs: FetchPlan) -> Bool {
+            switch (lhs, rhs) {
+            case (.batch(let a), .batch(let b)): a == b
+            case (.oversize(let a, let x), .oversize(let b, let y)): a == b && x == y
+            case (.fetched(let a), .fetched(let b)): a.map(\.uid) == b.map(\.uid)
+            default: false
+            }
+        }
     }
 
     func sync(_ mailbox: Configuration.Mailbox, report: inout SyncReport) async throws {
@@ -150,8 +165,11 @@ public struct SyncEngine: Sendable {
     func sync(_ mailbox: Configuration.Mailbox, session: IMAPSession, report: inout SyncReport) async throws {
         let folder = mailbox.imap.folder ?? "INBOX"
         let saved = try await store.read { try $0.checkpoint(mailbox: mailbox.name) }
-        // One round trip selects the folder and lists what is new after the checkpoint with its sizes.
-        var (status, sizes) = try await session.select(folder, sizesFrom: (saved?.lastUID ?? 0) &+ 1)
+        // One round trip selects the folder, lists what is new after the checkpoint with its sizes, and already
+        // fetches the first new mails (each cut at `openingBytes`, so a large one costs no memory): storing starts
+        // a round trip earlier.
+        var (status, sizes, opened) = try await session.select(
+            folder, sizesFrom: (saved?.lastUID ?? 0) &+ 1, opening: (openingCount, openingBytes))
         var lastUID: UInt32 = 0
         if let saved, saved.uidValidity == status.uidValidity {
             lastUID = saved.lastUID
@@ -160,15 +178,21 @@ public struct SyncEngine: Sendable {
                 "UIDVALIDITY changed; resyncing with Message-ID deduplication",
                 metadata: ["mailbox": "\(mailbox.name)", "old": "\(saved.uidValidity)", "new": "\(status.uidValidity)"])
             sizes = try await session.fetchSizes("1:*").sorted { $0.uid < $1.uid }
+            opened = []
         }
         sizes = sizes.filter { $0.uid > lastUID }
         guard !sizes.isEmpty else {
             logger.debug("no new mail", metadata: ["mailbox": "\(mailbox.name)"])
             return
         }
-        let plan = Self.plan(
-            sizes, batchBytes: batchBytes, limit: mailbox.messageLimit, firstBatchBytes: firstBatchBytes,
-            maxCount: max(1, mailsPerTransaction))
+        // Only the fetched mails that are exactly the first new ones count: the checkpoint advances with each batch,
+        // so a mail left for later must never sit below one stored now.
+        let opening = Array(zip(sizes, opened).prefix { $0.uid == $1.uid && $1.size <= mailbox.messageLimit }.map(\.1))
+        let plan =
+            (opening.isEmpty ? [] : [FetchPlan.fetched(opening)])
+            + Self.plan(
+                Array(sizes.dropFirst(opening.count)), batchBytes: batchBytes, limit: mailbox.messageLimit,
+                firstBatchBytes: firstBatchBytes, maxCount: max(1, mailsPerTransaction))
         let uidValidity = status.uidValidity
         // Three stages, each on its own thread: the fetcher keeps the connection busy (the next batch is always
         // under way), the preparer parses and reads each batch, and this task stores them, one transaction per
@@ -298,6 +322,8 @@ public struct SyncEngine: Sendable {
                     next.append(UIDSet.format(uids))
                 }
                 item = .batch(try await session.fetchMessages(UIDSet.format(uids), sendingAhead: next))
+            case .fetched(let messages):
+                item = .batch(messages)
             case .oversize(let uid, let size):
                 let path = try quarantinePath(mailbox: mailbox.name, uidValidity: uidValidity, uid: uid)
                 let head = try await session.streamMessage(uid: uid, to: path)

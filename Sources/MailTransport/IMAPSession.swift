@@ -203,13 +203,42 @@ public actor IMAPSession {
     public func select(_ folder: String, sizesFrom firstUID: UInt32) throws(TransportError)
         -> (status: MailboxStatus, sizes: [(uid: UInt32, size: Int)])
     {
+        let selected = try select(folder, sizesFrom: firstUID, opening: nil)
+        return (selected.status, selected.sizes)
+    }
+
+    /// `select(_:sizesFrom:)` that also fetches, in the same round trip, the first mails from `firstUID` on: the UIDs
+    /// `firstUID ..< firstUID + opening.count`, each cut at `opening.bytes` (`BODY.PEEK[]<0.n>`, so a large mail
+    /// costs no more memory than a small one). Returned are the mails that came whole (shorter than the cut and as
+    /// long as their size), in UID order: the caller stores those at once and fetches the rest as usual.
+    public func select(_ folder: String, sizesFrom firstUID: UInt32, opening: (count: Int, bytes: Int)?)
+        throws(TransportError)
+        -> (status: MailboxStatus, sizes: [(uid: UInt32, size: Int)], opening: [FetchedMessage])
+    {
         let name = try Self.quoted(ModifiedUTF7.encode(folder))
-        let results = try pipeline([
-            "SELECT \(name)", "UID FETCH \(max(1, firstUID)):\(UInt32.max) (UID RFC822.SIZE)",
-        ])
+        let first = max(1, firstUID)
+        var commands = ["SELECT \(name)", "UID FETCH \(first):\(UInt32.max) (UID RFC822.SIZE)"]
+        if let opening, opening.count > 0, opening.bytes > 0 {
+            let last = UInt32(min(UInt64(first) + UInt64(opening.count) - 1, UInt64(UInt32.max)))
+            commands.append(
+                "UID FETCH \(first):\(last) (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[]<0.\(opening.bytes)>)")
+        }
+        let results = try pipeline(commands)
         let status = try Self.parseSelect(try results[0].get(), server: endpoint.serverName)
-        let sizes = Self.parseFetch(try results[1].get()).map { (uid: $0.uid, size: $0.size) }
-        return (status, sizes.filter { $0.uid >= firstUID }.sorted { $0.uid < $1.uid })
+        // Dovecot interleaves the answers of pipelined fetches: a mail with a body belongs to the opening fetch,
+        // whichever completion it arrived before; each UID counts once.
+        var fetched = Self.parseFetch(try results[1].get())
+        if commands.count > 2 { fetched += Self.parseFetch(try results[2].get()) }
+        var sizes: [UInt32: Int] = [:]
+        var bodies: [UInt32: FetchedMessage] = [:]
+        for message in fetched where message.uid >= firstUID {
+            if message.size > 0 || sizes[message.uid] == nil { sizes[message.uid] = message.size }
+            if !message.raw.isEmpty { bodies[message.uid] = message }
+        }
+        let listed = sizes.map { (uid: $0.key, size: $0.value) }.sorted { $0.uid < $1.uid }
+        let cut = opening?.bytes ?? 0
+        let whole = bodies.values.filter { $0.raw.count == $0.size && $0.raw.count < cut }.sorted { $0.uid < $1.uid }
+        return (status, listed, whole)
     }
 
     static func parseSelect(_ responses: [IMAPResponse], server: String) throws(TransportError) -> MailboxStatus {

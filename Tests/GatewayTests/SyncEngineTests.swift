@@ -137,6 +137,7 @@ struct SyncEngineTests {
                 logger: logger)
             engine.mailsPerTransaction = 3
             engine.firstBatchBytes = 1
+            engine.openingCount = 0  // every batch goes through the fetch pipeline, later ones still on the wire
             return engine
         }
         await #expect(throws: GatewayError.self) { _ = try await engine(slow).run() }
@@ -147,6 +148,32 @@ struct SyncEngineTests {
         #expect(report.created.count == 30)
         #expect(report.duplicates == 0)
         #expect(try await gw.tickets().count == 30)
+    }
+
+    @Test("mails fetched with the selection are stored first, and only while they are the first new ones in order")
+    func openingFetch() async throws {
+        let gw = try GatewayFixture()
+        // UID 3 is longer than the opening cut: it and everything after it go through the fetch pipeline.
+        let bodies = [40, 40, 3_000, 40, 40, 40].enumerated().map { index, length in
+            "From: <\(gw.requester)>\r\nSubject: O\(index + 1)\r\nMessage-ID: <o\(index)-\(UUID())@c.test>\r\n\r\n"
+                + String(repeating: "x", count: length) + "\r\n"
+        }
+        for body in bodies { try await gw.stack.deliver(body, to: gw.supportUser) }
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let context = try gw.context()
+        var engine = SyncEngine(
+            configuration: context.configuration, store: context.store, templates: context.templates, logger: logger)
+        engine.openingBytes = 1_000
+        engine.mailsPerTransaction = 2
+        let report = try await engine.run()
+        #expect(report.created.count == 6)
+        // Tickets are numbered in the order the mails were stored: UID order, so the checkpoint never passed a mail.
+        let tickets = try await gw.tickets().sorted { $0.id.number < $1.id.number }
+        #expect(tickets.map(\.subject) == (1...6).map { "O\($0)" })
+        #expect(try await context.store.read { try $0.checkpoint(mailbox: "support") }?.lastUID == 6)
+        // A second run finds nothing new; the opening fetch of UIDs past the last one is empty.
+        #expect(try await engine.run().fetched == 0)
     }
 
     @Test(

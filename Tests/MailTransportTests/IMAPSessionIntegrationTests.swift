@@ -110,6 +110,29 @@ struct IMAPSessionIntegrationTests {
         await session.logout()
     }
 
+    @Test("selection with an opening fetch: sizes of all, and the first mails that came whole under the cut")
+    func openingFetch() async throws {
+        let user = stack.newUser()
+        let bodies = [30, 60, 2_000, 30].map { "Subject: s\($0)\r\n\r\n" + String(repeating: "y", count: $0) + "\r\n" }
+        for body in bodies { try await stack.deliver(body, to: user) }
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        let selected = try await session.select("INBOX", sizesFrom: 2, opening: (count: 10, bytes: 1_000))
+        #expect(selected.status.exists == 4)
+        #expect(selected.sizes.map(\.uid) == [2, 3, 4])
+        #expect(selected.sizes.map(\.size) == bodies.dropFirst().map(\.utf8.count))
+        // UID 3 was cut at 1,000 bytes: not whole, so not returned; the others are exactly their bytes
+        #expect(selected.opening.map(\.uid) == [2, 4])
+        for message in selected.opening {
+            #expect(String(decoding: message.raw, as: UTF8.self) == bodies[Int(message.uid) - 1])
+        }
+        // The session is in sync afterwards, and nothing was marked \Seen.
+        #expect(try await session.uidSearch("UNSEEN") == [1, 2, 3, 4])
+        let none = try await session.select("INBOX", sizesFrom: 5, opening: (count: 10, bytes: 1_000))
+        #expect(none.sizes.isEmpty && none.opening.isEmpty)
+        await session.logout()
+    }
+
     @Test(
         "UID sets name their members",
         arguments: [
