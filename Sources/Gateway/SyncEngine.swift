@@ -133,15 +133,6 @@ public struct SyncEngine: Sendable {
         case batch([UInt32])
         case oversize(uid: UInt32, size: Int)
         case fetched([FetchedMessage])
-
-        static func == (lhs: FetchPlan, rhs: FetchPlan) -> Bool {
-            switch (lhs, rhs) {
-            case (.batch(let a), .batch(let b)): a == b
-            case (.oversize(let a, let x), .oversize(let b, let y)): a == b && x == y
-            case (.fetched(let a), .fetched(let b)): a.map(\.uid) == b.map(\.uid)
-            default: false
-            }
-        }
     }
 
     func sync(_ mailbox: Configuration.Mailbox, report: inout SyncReport) async throws {

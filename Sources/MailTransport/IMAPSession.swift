@@ -55,7 +55,7 @@ public struct MailboxStatus: Sendable, Equatable {
 }
 
 /// One message as fetched in bulk: its UID, size, flags, internal date and raw RFC 5322 bytes.
-public struct FetchedMessage: Sendable {
+public struct FetchedMessage: Sendable, Equatable {
     public var uid: UInt32
     public var size: Int
     public var flags: [String]

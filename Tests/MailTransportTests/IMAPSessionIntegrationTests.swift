@@ -12,6 +12,15 @@ struct IMAPSessionIntegrationTests {
         stack = try MailStack()
     }
 
+    /// A session logged in to a new user's mailbox that holds `bodies`, in order (UIDs 1, 2, ...).
+    func session(delivering bodies: [String]) async throws -> IMAPSession {
+        let user = stack.newUser()
+        for body in bodies { try await stack.deliver(body, to: user) }
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect()
+        return session
+    }
+
     @Test("CONNECT_ONLY performs the login; CAPABILITY and SELECT work afterwards")
     func loginAndSelect() async throws {
         let user = stack.newUser()
@@ -57,11 +66,8 @@ struct IMAPSessionIntegrationTests {
         "pipelined fetches: each batch gets exactly its own mails, and any other command first settles the one sent ahead"
     )
     func pipelinedFetches() async throws {
-        let user = stack.newUser()
         let bodies = (1...12).map { "Subject: m\($0)\r\n\r\n" + String(repeating: "line \($0)\r\n", count: 400 * $0) }
-        for body in bodies { try await stack.deliver(body, to: user) }
-        let session = IMAPSession(endpoint: stack.endpoint(user: user))
-        try await session.connect()
+        let session = try await session(delivering: bodies)
         _ = try await session.select("INBOX")
         let batches = ["1:3", "4,5", "6:9", "10:12"]
         for (index, set) in batches.enumerated() {
@@ -83,11 +89,8 @@ struct IMAPSessionIntegrationTests {
 
     @Test("a deep pipeline: several fetches under way at once, each read in turn; skipping one settles the rest")
     func deepPipeline() async throws {
-        let user = stack.newUser()
         let bodies = (1...12).map { "Subject: d\($0)\r\n\r\n" + String(repeating: "row \($0)\r\n", count: 300 * $0) }
-        for body in bodies { try await stack.deliver(body, to: user) }
-        let session = IMAPSession(endpoint: stack.endpoint(user: user))
-        try await session.connect()
+        let session = try await session(delivering: bodies)
         _ = try await session.select("INBOX")
         let batches = ["1", "2:3", "4:6", "7,8", "9:12"]
         var seen: [UInt32] = []
@@ -112,11 +115,8 @@ struct IMAPSessionIntegrationTests {
 
     @Test("selection with an opening fetch: sizes of all, and the first mails that came whole under the cut")
     func openingFetch() async throws {
-        let user = stack.newUser()
         let bodies = [30, 60, 2_000, 30].map { "Subject: s\($0)\r\n\r\n" + String(repeating: "y", count: $0) + "\r\n" }
-        for body in bodies { try await stack.deliver(body, to: user) }
-        let session = IMAPSession(endpoint: stack.endpoint(user: user))
-        try await session.connect()
+        let session = try await session(delivering: bodies)
         let selected = try await session.select("INBOX", sizesFrom: 2, opening: (count: 10, bytes: 1_000))
         #expect(selected.status.exists == 4)
         #expect(selected.sizes.map(\.uid) == [2, 3, 4])
@@ -148,10 +148,7 @@ struct IMAPSessionIntegrationTests {
 
     @Test("UID SEARCH n:* returns the highest message even below n; callers filter")
     func searchAboveLast() async throws {
-        let user = stack.newUser()
-        try await stack.deliver("Subject: a\r\n\r\na\r\n", to: user)
-        let session = IMAPSession(endpoint: stack.endpoint(user: user))
-        try await session.connect()
+        let session = try await session(delivering: ["Subject: a\r\n\r\na\r\n"])
         _ = try await session.select("INBOX")
         #expect(try await session.uidSearch("UID 5:*") == [1])
         await session.logout()
