@@ -60,12 +60,8 @@ public struct GatewayContext: Sendable {
         guard let item = try await store.read({ try $0.quarantinedMail(id: id) }) else {
             throw GatewayError.store("There is no open quarantine entry \(id) (see `ticketgate quarantine list`).")
         }
-        var raw = item.raw.bytes
-        if let path = item.raw.path {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw GatewayError.store("The quarantined mail \(id) is no longer at \(path).")
-            }
-            raw = [UInt8](data)
+        guard let raw = item.raw.contents() else {
+            throw GatewayError.store("The quarantined mail \(id) is no longer at \(item.raw.path ?? "its place").")
         }
         let processor = MailProcessor(configuration: configuration, templates: templates)
         let origin = MailOrigin(mailbox: item.raw.mailbox, uidValidity: item.raw.uidValidity, uid: item.raw.uid)

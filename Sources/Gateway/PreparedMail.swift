@@ -1,6 +1,7 @@
 import Foundation
 import MailFormat
 import ServiceDesk
+import TicketStoreSQLite
 
 /// The store-free reading of one fetched mail, done once: parse, bounce report, auto-reply signals, our own loop
 /// marks, sender trust, threading hints and language. Split from the transaction so the sync engine can prepare the
@@ -31,6 +32,8 @@ public struct PreparedMail: Sendable {
     /// Every header field with its own decoded value, as the intake rules match them (none when no rule looks at
     /// header fields).
     let ruleHeaders: [(String, String)]
+    /// Where the sync engine appended the raw bytes (`RawSpool`); the store then keeps only that location.
+    var spooled: RawLocation? = nil
 }
 
 extension PreparedMail {
@@ -38,7 +41,8 @@ extension PreparedMail {
     func rawMail(receivedAt: Date) -> RawMail {
         RawMail(
             mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid, messageID: message.messageID,
-            bytes: raw, receivedAt: receivedAt)
+            bytes: spooled == nil ? raw : [], receivedAt: receivedAt, path: spooled?.path, offset: spooled?.offset,
+            size: raw.count)
     }
 }
 

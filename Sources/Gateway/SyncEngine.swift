@@ -3,6 +3,7 @@ import Logging
 import MailFormat
 import MailTransport
 import ServiceDesk
+import TicketStoreSQLite
 
 /// Counts of one sync run, printed for cron mail and asserted by tests.
 public struct SyncReport: Sendable, Equatable {
@@ -42,6 +43,8 @@ public struct SyncEngine: Sendable {
     public var openingCount = 128
     public var openingBytes = 64 << 10
     public var clock: @Sendable () -> Date = { Date() }
+    /// Where synced mails' raw bytes go, off the store's writer; nil keeps them in the database.
+    public var spool: RawSpool?
     /// A connection opened before the engine existed (see `EarlyConnection`); used by the first sync of its mailbox.
     var early: EarlyConnection?
 
@@ -50,6 +53,9 @@ public struct SyncEngine: Sendable {
         self.store = store
         self.processor = MailProcessor(configuration: configuration, templates: templates)
         self.logger = logger
+        self.spool = RawSpool(
+            directory: URL(fileURLWithPath: configuration.store.sqlite).deletingLastPathComponent()
+                .appendingPathComponent("raw").path)
     }
 
     public func run() async throws -> SyncReport {
@@ -204,11 +210,12 @@ public struct SyncEngine: Sendable {
             do {
                 while let step = try await fetched.take() {
                     let next = step.map { messages in
-                        messages.sorted { $0.uid < $1.uid }.map {
-                            processor.prepare(
-                                raw: $0.raw,
-                                origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
-                        }
+                        spooled(
+                            messages.sorted { $0.uid < $1.uid }.map {
+                                processor.prepare(
+                                    raw: $0.raw,
+                                    origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
+                            }, mailbox: mailbox.name)
                     }
                     // A prepared mail holds its raw bytes and about as much again for what was read from them.
                     guard await ready.put(next, bytes: next.bytes { 2 * $0.raw.count }) else { return }
@@ -270,6 +277,24 @@ public struct SyncEngine: Sendable {
         _ = await fetcher.result
         _ = await preparer.result
         await afterProcessing(done, mailbox: mailbox, session: session)
+    }
+
+    /// The mails with their raw bytes appended to the spool, ready for the store to keep only where they are. When
+    /// the spool fails (a full disk), the mails keep their bytes and the store writes them as before.
+    func spooled(_ mails: [PreparedMail], mailbox: String) -> [PreparedMail] {
+        guard let spool, !mails.isEmpty else { return mails }
+        do {
+            let locations = try spool.append(mails.map(\.raw))
+            return zip(mails, locations).map { mail, location in
+                var mail = mail
+                mail.spooled = location
+                return mail
+            }
+        } catch {
+            logger.warning(
+                "raw mails stay in the database: \(error)", metadata: ["mailbox": "\(mailbox)"])
+            return mails
+        }
     }
 
     /// What one stage hands on to the next: a batch of mails (fetched, then prepared), or a mail too large to load,

@@ -22,13 +22,15 @@ public struct RawMail: Sendable, Equatable {
     public var messageID: String?
     public var bytes: [UInt8]
     public var receivedAt: Date
-    /// For mail too large to keep in the database: where its bytes are on disk (then `bytes` is empty).
+    /// For mail kept on disk instead of in the database: the file of its bytes (then `bytes` is empty). A mail too
+    /// large to load is the whole file; a synced mail is `size` bytes at `offset` of a spool segment.
     public var path: String?
+    public var offset: Int64?
     public var size: Int
 
     public init(
         mailbox: String, uidValidity: UInt32, uid: UInt32, messageID: String?, bytes: [UInt8], receivedAt: Date,
-        path: String? = nil, size: Int? = nil
+        path: String? = nil, offset: Int64? = nil, size: Int? = nil
     ) {
         self.mailbox = mailbox
         self.uidValidity = uidValidity
@@ -37,6 +39,7 @@ public struct RawMail: Sendable, Equatable {
         self.bytes = bytes
         self.receivedAt = receivedAt
         self.path = path
+        self.offset = offset
         self.size = size ?? bytes.count
     }
 }

@@ -166,6 +166,10 @@ public final class SQLiteTicketStore: TicketStore {
                     ALTER TABLE outbox_recipient_v9 RENAME TO outbox_recipient;
                     """)
         }
+        migrator.registerMigration("v10-raw-spool") { db in
+            // A synced mail's bytes are in a spool segment (`RawSpool`): `path`, and `file_offset` within it.
+            try db.execute(sql: "ALTER TABLE raw_mail ADD COLUMN file_offset INTEGER")
+        }
         return migrator
     }
 }
@@ -237,7 +241,8 @@ final class SQLiteTransaction: TicketWriting {
             try db.cachedStatement(
                 sql: """
                     SELECT a.*, CASE WHEN a.text_in_raw THEN r.bytes END AS raw_bytes,
-                        CASE WHEN a.text_in_raw THEN r.path END AS raw_path
+                        CASE WHEN a.text_in_raw THEN r.path END AS raw_path, r.file_offset AS raw_offset,
+                        r.size AS raw_size
                     FROM article a LEFT JOIN raw_mail r ON r.id = a.raw_mail_id WHERE a.ticket_id = ? ORDER BY a.id
                     """),
             arguments: [id.description]
@@ -245,7 +250,11 @@ final class SQLiteTransaction: TicketWriting {
         .map { row in
             var text: String = row["text"]
             if row["text_in_raw"] as Bool {
-                text = Self.rawText(bytes: (row["raw_bytes"] as Data?).map { [UInt8]($0) }, path: row["raw_path"])
+                text = Self.rawText(
+                    RawMail(
+                        mailbox: "", uidValidity: 0, uid: 0, messageID: nil,
+                        bytes: (row["raw_bytes"] as Data?).map { [UInt8]($0) } ?? [], receivedAt: Date(),
+                        path: row["raw_path"], offset: row["raw_offset"], size: row["raw_size"] ?? 0))
             }
             return Article(
                 ticketID: id, direction: Article.Direction(rawValue: row["direction"]) ?? .inbound,
@@ -258,12 +267,9 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     /// The text of an article kept in its raw mail: the raw mail parsed again, as the intake parsed it.
-    static func rawText(bytes: [UInt8]?, path: String?) -> String {
-        if let bytes, !bytes.isEmpty { return MailParser.parse(bytes).text }
-        if let path, let data = FileManager.default.contents(atPath: path) {
-            return MailParser.parse([UInt8](data)).text
-        }
-        return "(text unavailable: its raw mail is gone)"
+    static func rawText(_ raw: RawMail) -> String {
+        guard let bytes = raw.contents() else { return "(text unavailable: its raw mail is gone)" }
+        return MailParser.parse(bytes).text
     }
 
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
@@ -383,7 +389,8 @@ final class SQLiteTransaction: TicketWriting {
         let raw = RawMail(
             mailbox: row["mailbox"], uidValidity: UInt32(truncatingIfNeeded: row["uid_validity"] as Int64), uid: uid,
             messageID: row["message_id"], bytes: [UInt8](row["bytes"] as Data),
-            receivedAt: Date(timeIntervalSince1970: row["received_at"]), path: row["path"], size: row["size"])
+            receivedAt: Date(timeIntervalSince1970: row["received_at"]), path: row["path"], offset: row["file_offset"],
+            size: row["size"])
         guard (row["qresolved"] as Double?) == nil else { return nil }
         return (entry, raw, row["id"])
     }
@@ -596,11 +603,12 @@ final class SQLiteTransaction: TicketWriting {
     func insert(_ raw: RawMail) throws -> Int64 {
         try run(
             """
-            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path, file_offset)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
-            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path))
+            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path),
+            raw.offset.map { .integer($0) } ?? .null)
         return db.lastInsertedRowID
     }
 

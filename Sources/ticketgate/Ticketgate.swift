@@ -5,6 +5,7 @@ import Logging
 import MailFormat
 import ServiceDesk
 import ServiceLifecycle
+import TicketStoreSQLite
 
 /// Shared options: which configuration to use and how chatty to be.
 struct CommonOptions: ParsableArguments {
@@ -276,10 +277,10 @@ struct Quarantine: AsyncParsableCommand {
             }
             print("Quarantine \(item.entry.id): \(item.entry.reason)")
             print("Mailbox \(item.entry.mailbox), UID \(item.entry.uid), \(item.entry.size) bytes")
-            if let path = item.raw.path { print("Raw mail on disk: \(path)") }
-            let head =
-                item.raw.path.flatMap { FileHandle(forReadingAtPath: $0)?.readData(ofLength: 65_536) }
-                .map { [UInt8]($0) } ?? item.raw.bytes
+            if let path = item.raw.path {
+                print("Raw mail on disk: \(path)" + (item.raw.offset.map { " at byte \($0)" } ?? ""))
+            }
+            let head = item.raw.contents(limit: 65_536) ?? []
             print("")
             print(InspectView(MailParser.parse(head)).summary(file: "quarantine \(id)"))
         }

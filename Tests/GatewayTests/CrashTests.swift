@@ -3,6 +3,7 @@ import GRDB
 import ServiceDesk
 import TestSupport
 import Testing
+import TicketStoreSQLite
 
 @testable import Gateway
 
@@ -336,12 +337,22 @@ enum SyncHarness {
             missing.isEmpty, "\(missing.count) mails on no ticket, e.g. \(missing.sorted().prefix(5))",
             sourceLocation: sourceLocation)
         #expect(problems.isEmpty, "\(problems.count) problems: \(problems.prefix(10))", sourceLocation: sourceLocation)
-        // Every stored mail kept its raw bytes through the kills.
+        // Every stored mail kept its raw bytes through the kills, in the database or in the spool: they were on disk
+        // before the row that points at them committed.
         let databasePath = gw.directory.appendingPathComponent("ticketgate.sqlite").path
-        let kept = try await DatabaseQueue(path: databasePath).read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM raw_mail WHERE length(bytes) > 0") ?? 0
+        let rows = try await DatabaseQueue(path: databasePath).read { db in
+            try Row.fetchAll(db, sql: "SELECT bytes, path, file_offset, size, message_id FROM raw_mail")
         }
-        #expect(kept == mails.count, "raw mails with bytes: \(kept) of \(mails.count)", sourceLocation: sourceLocation)
+        let kept = rows.filter { row in
+            let raw = RawMail(
+                mailbox: "", uidValidity: 0, uid: 0, messageID: nil, bytes: [UInt8](row["bytes"] as Data),
+                receivedAt: Date(), path: row["path"], offset: row["file_offset"], size: row["size"])
+            guard let bytes = raw.contents(), bytes.count == raw.size else { return false }
+            return String(decoding: bytes, as: UTF8.self).contains((row["message_id"] as String?) ?? "\u{0}")
+        }.count
+        #expect(
+            kept == mails.count, "raw mails readable with their Message-ID: \(kept) of \(mails.count)",
+            sourceLocation: sourceLocation)
         let unsent = outbox.filter { $0.status != .sent }
         #expect(
             unsent.isEmpty,

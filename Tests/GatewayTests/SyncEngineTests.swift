@@ -85,7 +85,8 @@ struct SyncEngineTests {
         #expect(entry.messageID == "poison-\(tag)@c.test")
         #expect(entry.reason.hasPrefix("processing failed:") && entry.reason.contains("refused for the test"))
         let stored = try await context.store.read { try $0.quarantinedMail(id: entry.id) }
-        let kept = String(decoding: try #require(stored).raw.bytes, as: UTF8.self)
+        let bytes = try #require(stored).raw.contents()
+        let kept = String(decoding: try #require(bytes), as: UTF8.self)
         #expect(kept.contains("It broke."))
         let requesters = try await gw.tickets().map(\.requester.address).sorted()
         #expect(requesters == ["r0-\(gw.requester)", "r2-\(gw.requester)"])
@@ -94,6 +95,44 @@ struct SyncEngineTests {
         let again = try await gw.sync()
         #expect(again.fetched == 0)
         #expect(again.sent == 0)
+    }
+
+    @Test(
+        "synced mails' bytes are written once, to the spool beside the store; with the spool unwritable, in the store")
+    func rawSpool() async throws {
+        let gw = try GatewayFixture()
+        let tag = UUID().uuidString.prefix(8)
+        func mail(_ index: Int) -> String {
+            "From: <r\(index)-\(gw.requester)>\nSubject: Disk \(index)\nMessage-ID: <spool-\(index)-\(tag)@c.test>\n\n"
+                + "Disk \(index) is full.\n"
+        }
+        try await gw.deliver(mail(1))
+        try await gw.deliver(mail(2))
+        #expect(try await gw.sync().created.count == 2)
+        let spool = gw.directory.appendingPathComponent("raw").path
+        let database = try DatabaseQueue(path: gw.directory.appendingPathComponent("ticketgate.sqlite").path)
+        let rows = try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT length(bytes) AS kept, path, file_offset, size FROM raw_mail ORDER BY id")
+        }
+        #expect(rows.map { $0["kept"] as Int } == [0, 0])
+        #expect(rows.allSatisfy { ($0["path"] as String).hasPrefix(spool + "/") })
+        #expect(rows.map { $0["file_offset"] as Int64 } == [0, rows[0]["size"]])
+        // What users read comes from there: the article text (kept only in the raw mail) and the raw bytes.
+        let context = try gw.context()
+        let ticket = try #require(try await gw.tickets().first { $0.subject == "Disk 1" })
+        let articles = try await context.store.read { try $0.articles(of: ticket.id) }
+        #expect(articles.first?.text.contains("Disk 1 is full.") == true)
+
+        // A spool that cannot be written (here a file where its directory should be) costs nothing but speed.
+        try FileManager.default.removeItem(atPath: spool)
+        #expect(FileManager.default.createFile(atPath: spool, contents: Data()))
+        try await gw.deliver(mail(3))
+        #expect(try await gw.sync().created.count == 1)
+        let kept = try await database.read { db in
+            try Data.fetchAll(db, sql: "SELECT bytes FROM raw_mail WHERE path IS NULL")
+        }
+        #expect(kept.count == 1 && String(decoding: kept[0], as: UTF8.self).contains("Disk 3 is full."))
+        try database.close()
     }
 
     @Test(

@@ -274,9 +274,12 @@ struct SQLiteTicketStoreTests {
         // A mail too large for the database keeps its bytes in a file (then retried from quarantine): read from there.
         let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("big.eml").path
         try Data(raw).write(to: URL(fileURLWithPath: file))
-        #expect(SQLiteTransaction.rawText(bytes: [], path: file) == text)
-        #expect(
-            SQLiteTransaction.rawText(bytes: nil, path: file + "-gone") == "(text unavailable: its raw mail is gone)")
+        func onDisk(_ path: String) -> RawMail {
+            RawMail(
+                mailbox: "m", uidValidity: 1, uid: 1, messageID: nil, bytes: [], receivedAt: Date(), path: path)
+        }
+        #expect(SQLiteTransaction.rawText(onDisk(file)) == text)
+        #expect(SQLiteTransaction.rawText(onDisk(file + "-gone")) == "(text unavailable: its raw mail is gone)")
         let stored = try await DatabaseQueue(path: path).read {
             try String.fetchAll($0, sql: "SELECT text FROM article ORDER BY id")
         }
