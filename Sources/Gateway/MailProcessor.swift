@@ -96,7 +96,7 @@ public struct MailProcessor: Sendable {
     public func route(_ mail: PreparedMail, rawID: Int64, now: Date, tx: any TicketWriting) throws -> MailOutcome {
         let message = mail.message
         let origin = mail.origin
-        guard let sender = mail.sender, sender.address.contains("@") else {
+        guard let sender = mail.sender, sender.address.utf8.contains(UInt8(ascii: "@")) else {
             return try quarantine(rawID, "no usable From address", tx: tx, now: now)
         }
         let messageID = mail.messageID

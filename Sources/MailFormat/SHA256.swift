@@ -13,11 +13,12 @@ public enum SHA256 {
 
     /// The 32-byte digest of `data`.
     public static func digest(_ data: [UInt8]) -> [UInt8] {
-        finish(State(), data, after: 0)
+        data.withUnsafeBufferPointer { finish(State(), $0, after: 0).bytes }
     }
 
     /// HMAC-SHA256 (RFC 2104) under one key, with the key's two padded blocks hashed once: a sync signs a few ids per
-    /// mail under the same instance secret.
+    /// mail under the same instance secret. A MAC of a short message then costs three compressions and no buffer
+    /// but its result.
     public struct HMACKey: Sendable {
         private let inner: State
         private let outer: State
@@ -35,41 +36,38 @@ public enum SHA256 {
 
         /// The 32-byte MAC of `message`.
         public func mac(_ message: [UInt8]) -> [UInt8] {
-            SHA256.finish(outer, SHA256.finish(inner, message, after: 64), after: 64)
+            let innerState = message.withUnsafeBufferPointer { SHA256.finish(inner, $0, after: 64) }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+                innerState.write(to: digest)
+                return SHA256.finish(outer, UnsafeBufferPointer(digest), after: 64).bytes
+            }
         }
     }
 
     /// Hashes `data` on from `state`, which has already taken `after` bytes (whole blocks), and pads.
-    private static func finish(_ state: State, _ data: [UInt8], after: Int) -> [UInt8] {
+    private static func finish(_ state: State, _ data: UnsafeBufferPointer<UInt8>, after: Int) -> State {
         var state = state
         let fullBlocks = data.count / 64
-        data.withUnsafeBufferPointer { d in
-            for block in 0..<fullBlocks {
-                state.compress(UnsafeBufferPointer(rebasing: d[(block * 64)..<(block * 64 + 64)]))
+        for block in 0..<fullBlocks {
+            state.compress(UnsafeBufferPointer(rebasing: data[(block * 64)..<(block * 64 + 64)]))
+        }
+        // Padding: the tail, 0x80, zeros, 64-bit big-endian bit length; one block, or two when the tail is long.
+        let rest = data.count - fullBlocks * 64
+        let blocks = rest < 56 ? 1 : 2
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            for index in 0..<rest { tail[index] = data[fullBlocks * 64 + index] }
+            tail[rest] = 0x80
+            for index in (rest + 1)..<(blocks * 64 - 8) { tail[index] = 0 }
+            let bitLength = UInt64(after + data.count) &* 8
+            for index in 0..<8 {
+                tail[blocks * 64 - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> (UInt64(index) * 8))
+            }
+            let padded = UnsafeBufferPointer(tail)
+            for block in 0..<blocks {
+                state.compress(UnsafeBufferPointer(rebasing: padded[(block * 64)..<(block * 64 + 64)]))
             }
         }
-        // Padding: the tail, 0x80, zeros, 64-bit big-endian bit length.
-        var tail = Array(data[(fullBlocks * 64)...])
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        let bitLength = UInt64(after + data.count) &* 8
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        tail.withUnsafeBufferPointer { t in
-            var o = 0
-            while o < t.count {
-                state.compress(UnsafeBufferPointer(rebasing: t[o..<(o + 64)]))
-                o += 64
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for v in [state.h0, state.h1, state.h2, state.h3, state.h4, state.h5, state.h6, state.h7] {
-            out.append(UInt8(truncatingIfNeeded: v >> 24))
-            out.append(UInt8(truncatingIfNeeded: v >> 16))
-            out.append(UInt8(truncatingIfNeeded: v >> 8))
-            out.append(UInt8(truncatingIfNeeded: v))
-        }
-        return out
+        return state
     }
 
     /// Lowercase hex of the digest of `data`.
@@ -139,6 +137,31 @@ public enum SHA256 {
             h5 = h5 &+ f
             h6 = h6 &+ g
             h7 = h7 &+ h
+        }
+
+        /// The digest: the eight words big-endian.
+        func write(to out: UnsafeMutableBufferPointer<UInt8>) {
+            func put(_ word: UInt32, at index: Int) {
+                out[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
+                out[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                out[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                out[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
+            }
+            put(h0, at: 0)
+            put(h1, at: 1)
+            put(h2, at: 2)
+            put(h3, at: 3)
+            put(h4, at: 4)
+            put(h5, at: 5)
+            put(h6, at: 6)
+            put(h7, at: 7)
+        }
+
+        var bytes: [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+                write(to: buffer)
+                count = 32
+            }
         }
     }
 

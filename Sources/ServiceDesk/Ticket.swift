@@ -44,9 +44,31 @@ public struct TicketID: Sendable, Hashable, Codable, Comparable, CustomStringCon
         self.number = number
     }
 
+    /// `INC-000042`: at least six digits. Built in place (a small string, no allocation up to 15 bytes): every row a
+    /// ticket writes is keyed by it.
     public var description: String {
-        let digits = String(number)
-        return "\(kind.prefix)-\(String(repeating: "0", count: max(0, 6 - digits.count)))\(digits)"
+        guard number >= 0 else { return "\(kind.prefix)-\(number)" }
+        var digits = 1
+        var rest = number / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let width = max(6, digits)
+        return String(unsafeUninitializedCapacity: 4 + width) { buffer in
+            var index = 0
+            for byte in kind.prefix.utf8 {
+                buffer[index] = byte
+                index += 1
+            }
+            buffer[index] = UInt8(ascii: "-")
+            var value = number
+            for position in stride(from: index + width, to: index, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            return index + 1 + width
+        }
     }
 
     public static func < (lhs: TicketID, rhs: TicketID) -> Bool {

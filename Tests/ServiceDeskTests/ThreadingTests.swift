@@ -19,6 +19,19 @@ struct ThreadingTests {
         #expect(Threading.subjectTags(subject).map(\.description) == [expected])
     }
 
+    @Test(
+        "ticket ids print with at least six digits and parse back",
+        arguments: [
+            (TicketKind.incident, 1, "INC-000001"), (.serviceRequest, 42, "REQ-000042"),
+            (.problem, 999_999, "PRB-999999"),
+            (.change, 1_234_567, "CHG-1234567"), (.incident, Int(Int32.max), "INC-2147483647"),
+        ])
+    func ticketIDText(kind: TicketKind, number: Int, text: String) {
+        let id = TicketID(kind: kind, number: number)
+        #expect(id.description == text)
+        #expect(TicketID(text) == id)
+    }
+
     @Test("no tag where there is none", arguments: ["Printer broken", "[INC-] x", "[ABC-000001] x", "[INC-000000] x"])
     func noTags(subject: String) {
         #expect(Threading.subjectTags(subject).isEmpty)
