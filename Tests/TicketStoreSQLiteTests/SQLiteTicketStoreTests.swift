@@ -351,6 +351,14 @@ struct SQLiteTicketStoreTests {
                     """)
         }
         #expect(kinds == ["message_ref", "outbox_recipient", "participant", "person"])
+        // It keeps its 4 KB pages (a new store gets 16 KB), and its log is still checkpointed at 8 MB.
+        let pages = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "PRAGMA page_size")
+        }
+        #expect(pages == 4096)
+        let fresh = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("fresh.sqlite").path
+        _ = try SQLiteTicketStore(path: fresh)
+        #expect(try await DatabaseQueue(path: fresh).read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 16384)
     }
 
     @Test("checkpoints, raw mail keys, participants and the outbox round-trip")
