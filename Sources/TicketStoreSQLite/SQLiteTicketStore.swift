@@ -189,6 +189,9 @@ final class SQLiteTransaction: TicketWriting {
     /// Undeliverable reasons read in this transaction (lowercased address → reason or none): the intake and every
     /// reply ask for the same address.
     private var undeliverable: [String: String?] = [:]
+    /// The conversation (`conversationMessageIDs`) of each ticket created in this transaction, kept as its articles
+    /// are inserted: a new ticket's acknowledgement asked the database for the one mail it had just written.
+    private var newConversations: [TicketID: [String]] = [:]
     /// The last ticket number per kind handed out in this transaction, written back once by `finish()`: a bulk sync
     /// numbers hundreds of tickets per transaction.
     private var counters: [TicketKind: Int64] = [:]
@@ -277,7 +280,8 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
-        try texts(
+        if let known = newConversations[id] { return known }
+        return try texts(
             """
             SELECT message_id FROM article WHERE ticket_id = ?
             AND (direction = 'out' OR (internal = 0 AND author = 'requester')) ORDER BY id
@@ -561,6 +565,7 @@ final class SQLiteTransaction: TicketWriting {
             .real(ticket.updatedAt.timeIntervalSince1970), .optional(ticket.resolvedAt?.timeIntervalSince1970),
             .optional(ticket.closedAt?.timeIntervalSince1970), .optional(ticket.firstResponseAt?.timeIntervalSince1970),
             .text(try Self.encodeTicket(ticket)))
+        newConversations[ticket.id] = []
     }
 
     func update(_ ticket: Ticket) throws {
@@ -593,6 +598,9 @@ final class SQLiteTransaction: TicketWriting {
             .flag(article.isInternal), rawMailID.map { .integer($0) } ?? .null,
             .real(article.createdAt.timeIntervalSince1970), .flag(inRaw))
         if article.direction == .outbound { outboundArticles[article.messageID] = db.lastInsertedRowID }
+        if article.direction == .outbound || (!article.isInternal && article.author == .requester) {
+            newConversations[article.ticketID]?.append(article.messageID)
+        }
         try run(
             "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),
             .text(ticketID))
@@ -619,6 +627,7 @@ final class SQLiteTransaction: TicketWriting {
     func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
         let numbered = counters
+        let conversations = newConversations
         do {
             try db.inSavepoint {
                 result = try body()
@@ -629,6 +638,7 @@ final class SQLiteTransaction: TicketWriting {
             languages = [:]
             undeliverable = [:]
             outboundArticles = [:]
+            newConversations = conversations
             counters = numbered
             throw error
         }

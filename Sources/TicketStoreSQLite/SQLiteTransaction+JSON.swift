@@ -13,7 +13,7 @@ extension SQLiteTransaction {
         json.string("id", ticket.id.description)
         json.string("state", ticket.state.rawValue)
         json.string("subject", ticket.subject)
-        json.raw("requester", encodeAddress(ticket.requester))
+        json.value("requester") { writeAddress(ticket.requester, to: &$0) }
         json.number("priority", ticket.priority.rawValue)
         json.string("assignee", ticket.assignee)
         json.string("mailbox", ticket.mailbox)
@@ -29,7 +29,7 @@ extension SQLiteTransaction {
         json.string("requestType", ticket.requestType)
         json.string("assignmentGroup", ticket.assignmentGroup)
         json.string("linkedProblem", ticket.linkedProblem?.description)
-        json.raw("linkedIncidents", encodeStrings(ticket.linkedIncidents.map(\.description)))
+        json.value("linkedIncidents") { writeStrings(ticket.linkedIncidents.map(\.description), to: &$0) }
         json.string("workaround", ticket.workaround)
         json.string("resolution", ticket.resolution)
         json.string("pendingReason", ticket.pendingReason)
@@ -46,71 +46,109 @@ extension SQLiteTransaction {
         return json.finished()
     }
 
-    /// `{"address":…,"name":…}`.
-    static func encodeAddress(_ address: MailAddress) -> String {
-        var json = JSONObject(capacity: 64)
-        json.string("address", address.address)
-        json.string("name", address.name)
-        return json.finished()
-    }
-
     /// `[{"address":…,"name":…}]`.
     static func encodeAddresses(_ addresses: [MailAddress]) -> String {
-        "[" + addresses.map(encodeAddress).joined(separator: ",") + "]"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 * addresses.count + 2)
+        writeAddresses(addresses, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `["a","b"]` for a list of strings (outbox recipients).
     static func encodeStrings(_ strings: [String]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        var bytes: [UInt8] = []
+        writeStrings(strings, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A queued render job (`DeferredMail`), written into one buffer (its nested parts included).
+    static func encodeDeferred(_ mail: DeferredMail) -> String {
+        var json = JSONObject(capacity: 1024)
+        json.string("template", mail.template)
+        json.string("locale", mail.locale)
+        json.value("values") { bytes in
+            var values = JSONObject(into: &bytes)
+            for (key, value) in mail.values {
+                switch value {
+                case .text(let text): values.string(key, text)
+                case .flag(let flag): values.literal(key, flag ? "true" : "false")
+                case .number(let number): values.number(key, number)
+                }
+            }
+            values.close(into: &bytes)
+        }
+        json.value("from") { writeAddress(mail.from, to: &$0) }
+        json.value("to") { writeAddresses(mail.to, to: &$0) }
+        json.value("replyTo") { writeAddresses(mail.replyTo, to: &$0) }
+        json.string("inReplyTo", mail.inReplyTo)
+        json.value("references") { writeStrings(mail.references, to: &$0) }
+        json.date("date", mail.date)
+        json.value("headers") { bytes in
+            bytes.append(UInt8(ascii: "["))
+            for (index, header) in mail.headers.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                var field = JSONObject(into: &bytes)
+                field.string("name", header.name)
+                field.string("value", header.value)
+                field.close(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        return json.finished()
+    }
+
+    /// `{"address":…,"name":…}` appended to `bytes`.
+    static func writeAddress(_ address: MailAddress, to bytes: inout [UInt8]) {
+        var json = JSONObject(into: &bytes)
+        json.string("address", address.address)
+        json.string("name", address.name)
+        json.close(into: &bytes)
+    }
+
+    static func writeAddresses(_ addresses: [MailAddress], to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, address) in addresses.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeAddress(address, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    static func writeStrings(_ strings: [String], to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "["))
         for (index, string) in strings.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             JSONText.append(string, to: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A queued render job (`DeferredMail`).
-    static func encodeDeferred(_ mail: DeferredMail) -> String {
-        var values = JSONObject(capacity: 512)
-        for (key, value) in mail.values {
-            switch value {
-            case .text(let text): values.string(key, text)
-            case .flag(let flag): values.raw(key, flag ? "true" : "false")
-            case .number(let number): values.number(key, number)
-            }
-        }
-        var json = JSONObject(capacity: 1024)
-        json.string("template", mail.template)
-        json.string("locale", mail.locale)
-        json.raw("values", values.finished())
-        json.raw("from", encodeAddress(mail.from))
-        json.raw("to", encodeAddresses(mail.to))
-        json.raw("replyTo", encodeAddresses(mail.replyTo))
-        json.string("inReplyTo", mail.inReplyTo)
-        json.raw("references", encodeStrings(mail.references))
-        json.date("date", mail.date)
-        let headers = mail.headers.map { header in
-            var field = JSONObject(capacity: 64)
-            field.string("name", header.name)
-            field.string("value", header.value)
-            return field.finished()
-        }
-        json.raw("headers", "[" + headers.joined(separator: ",") + "]")
-        return json.finished()
     }
 }
 
 /// One JSON object written field by field into UTF-8 bytes; nil values are left out (as `encodeIfPresent` does).
+/// Nested values are written in place into the same bytes (`value`), so a document is one buffer, not one string per
+/// part.
 struct JSONObject {
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var bytes: [UInt8]
+    /// Where this object's `{` is: a field before it needs no comma.
+    private let start: Int
 
     init(capacity: Int) {
+        bytes = []
         bytes.reserveCapacity(capacity)
+        start = 0
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// An object appended to `bytes`, which it holds (no copy) until `close(into:)` gives them back.
+    init(into bytes: inout [UInt8]) {
+        self.bytes = []
+        swap(&self.bytes, &bytes)
+        start = self.bytes.count
+        self.bytes.append(UInt8(ascii: "{"))
     }
 
     private mutating func key(_ name: String) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        if bytes.count > start + 1 { bytes.append(UInt8(ascii: ",")) }
         JSONText.append(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
     }
@@ -137,6 +175,24 @@ struct JSONObject {
     mutating func raw(_ name: String, _ json: String) {
         key(name)
         bytes.append(contentsOf: json.utf8)
+    }
+
+    /// A JSON literal (`true`, `false`).
+    mutating func literal(_ name: String, _ json: StaticString) {
+        key(name)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: json.utf8Start, count: json.utf8CodeUnitCount))
+    }
+
+    /// A value written by `write` straight into the document.
+    mutating func value(_ name: String, _ write: (inout [UInt8]) -> Void) {
+        key(name)
+        write(&bytes)
+    }
+
+    /// Closes the object and hands the bytes back.
+    mutating func close(into bytes: inout [UInt8]) {
+        self.bytes.append(UInt8(ascii: "}"))
+        swap(&self.bytes, &bytes)
     }
 
     func finished() -> String {

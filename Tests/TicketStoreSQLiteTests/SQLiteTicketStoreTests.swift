@@ -234,6 +234,39 @@ struct SQLiteTicketStoreTests {
         #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
     }
 
+    @Test("a ticket created in a transaction knows its conversation there exactly as the database tells it later")
+    func newTicketConversation() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let id = TicketID(kind: .incident, number: 1)
+        let ticket = sampleTicket(id)
+        let now = self.now
+        @Sendable func article(_ messageID: String, _ direction: Article.Direction, _ author: AuthorRole, hidden: Bool)
+            -> Article
+        {
+            Article(
+                ticketID: id, direction: direction, author: author,
+                from: MailAddress(name: nil, address: "x@customer.test"), to: [], subject: "s",
+                messageID: messageID,
+                text: "t", isInternal: hidden, createdAt: now)
+        }
+        struct Undone: Error {}
+        let inside = try await store.write { tx -> [String] in
+            try tx.insert(ticket)
+            try tx.insert(article("in-1@x", .inbound, .requester, hidden: false), rawMailID: nil)
+            try tx.insert(article("note@x", .inbound, .agent, hidden: true), rawMailID: nil)
+            try tx.insert(article("ack@x", .outbound, .system, hidden: false), rawMailID: nil)
+            // An article a savepoint takes back is not part of it either.
+            _ = try? tx.attempt {
+                try tx.insert(article("undone@x", .inbound, .requester, hidden: false), rawMailID: nil)
+                throw Undone()
+            }
+            try tx.insert(article("in-2@x", .inbound, .requester, hidden: false), rawMailID: nil)
+            return try tx.conversationMessageIDs(of: id)
+        }
+        #expect(inside == ["in-1@x", "ack@x", "in-2@x"])
+        #expect(try await store.read { try $0.conversationMessageIDs(of: id) } == inside)
+    }
+
     @Test("an inbound article whose text is its raw mail's keeps it only there and reads back parsed")
     func articleTextInRaw() async throws {
         let store = try SQLiteTicketStore(path: path)
