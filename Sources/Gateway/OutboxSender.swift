@@ -35,9 +35,13 @@ public struct OutboxSender: Sendable {
     public func drain(report: inout SyncReport) async throws {
         let sender = SMTPSender(endpoint: endpoint())
         defer { Task { await sender.close() } }
+        // A first small page: when the server is down, the first attempt ends the drain, and reading (and decoding)
+        // a hundred queued mails for it cost more than the attempt (a tenth of a bulk sync's tail).
+        var limit = 8
         while true {
             let now = clock()
-            let due = try await store.read { try $0.dueOutbox(now: now, limit: 100) }
+            let due = try await store.read { [limit] in try $0.dueOutbox(now: now, limit: limit) }
+            limit = 100
             if due.isEmpty { return }
             for item in due {
                 guard let id = item.id else { continue }

@@ -189,6 +189,8 @@ final class SQLiteTransaction: TicketWriting {
     /// Undeliverable reasons read in this transaction (lowercased address → reason or none): the intake and every
     /// reply ask for the same address.
     private var undeliverable: [String: String?] = [:]
+    /// Whether an address takes part in any ticket (lowercased address), as read or written in this transaction.
+    private var participantsAnywhere: [String: Bool] = [:]
     /// The conversation (`conversationMessageIDs`) of each ticket created in this transaction, kept as its articles
     /// are inserted: a new ticket's acknowledgement asked the database for the one mail it had just written.
     private var newConversations: [TicketID: [String]] = [:]
@@ -445,13 +447,30 @@ final class SQLiteTransaction: TicketWriting {
     func undeliverableReason(_ address: String) throws -> String? {
         let key = address.lowercased()
         if let known = undeliverable[key] { return known }
-        let reason = try text("SELECT reason FROM undeliverable WHERE address = ?", .text(key))
-        undeliverable[key] = .some(reason)
-        return reason
+        try learn(about: key)
+        return undeliverable[key] ?? nil
     }
 
     func isParticipantAnywhere(_ address: String) throws -> Bool {
-        try integer("SELECT EXISTS (SELECT 1 FROM participant WHERE address = ?)", .text(address.lowercased())) == 1
+        let key = address.lowercased()
+        if let known = participantsAnywhere[key] { return known }
+        try learn(about: key)
+        return participantsAnywhere[key] ?? false
+    }
+
+    /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, language, participant
+    /// anywhere) in one statement instead of three, and remembers what was not known yet.
+    private func learn(about key: String) throws {
+        guard
+            let row = try textRow(
+                """
+                SELECT (SELECT reason FROM undeliverable WHERE address = ?1),
+                    (SELECT language FROM person WHERE address = ?1), EXISTS (SELECT 1 FROM participant WHERE address = ?1)
+                """, columns: 3, .text(key))
+        else { return }
+        if undeliverable[key] == nil { undeliverable[key] = .some(row[0]) }
+        if languages[key] == nil { languages[key] = .some(row[1]) }
+        if participantsAnywhere[key] == nil { participantsAnywhere[key] = row[2] == "1" }
     }
 
     // MARK: writing
@@ -467,9 +486,8 @@ final class SQLiteTransaction: TicketWriting {
     func language(of address: String) throws -> String? {
         let key = address.lowercased()
         if let known = languages[key] { return known }
-        let language = try text("SELECT language FROM person WHERE address = ?", .text(key))
-        languages[key] = .some(language)  // also remembers "none" (a plain assignment of nil would drop the key)
-        return language
+        try learn(about: key)  // also remembers "none" (a plain assignment of nil would drop the key)
+        return languages[key] ?? nil
     }
 
     func recordLanguage(_ language: String, for address: String) throws {
@@ -607,6 +625,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
+        participantsAnywhere[address.address.lowercased()] = true
         try run(
             "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
             .text(id.description), .text(address.address.lowercased()), .optional(address.name), .text(role.rawValue))
@@ -637,6 +656,7 @@ final class SQLiteTransaction: TicketWriting {
             // What this transaction remembers may describe writes the savepoint just undid.
             languages = [:]
             undeliverable = [:]
+            participantsAnywhere = [:]
             outboundArticles = [:]
             newConversations = conversations
             counters = numbered

@@ -42,6 +42,11 @@ extension SQLiteTransaction {
         try rows(sql, arguments) { sqlite3_column_int64($0, 0) }.first
     }
 
+    /// The first row's first `columns` columns as text (NULL as nil); nil when there is no row.
+    func textRow(_ sql: StaticString, columns: Int32, _ arguments: SQLArgument...) throws -> [String?]? {
+        try rows(sql, arguments) { statement in (0..<columns).map { Self.text(statement, $0) } }.first
+    }
+
     private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
         guard let bytes = sqlite3_column_text(statement, column) else { return nil }
         let count = Int(sqlite3_column_bytes(statement, column))

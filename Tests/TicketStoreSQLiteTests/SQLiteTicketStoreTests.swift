@@ -341,6 +341,36 @@ struct SQLiteTicketStoreTests {
         #expect(seen == [nil, "5.1.1 no such user", "5.1.1 no such user", nil])
     }
 
+    @Test("what is known of a sender (participant anywhere, language) stays right as the transaction writes and undoes")
+    func senderFactsWithinTransaction() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        let carol = MailAddress(name: nil, address: "carol@x.test")
+        let seen = try await store.write { tx in
+            func facts() throws -> String {
+                "\(try tx.isParticipantAnywhere("Carol@x.test")) \(try tx.language(of: "carol@X.test") ?? "-")"
+            }
+            try tx.insert(ticket)
+            var seen = [try facts()]
+            _ = try? tx.attempt { () throws -> Void in
+                try tx.addParticipant(carol, role: .requester, to: ticket.id)
+                try tx.recordLanguage("de", for: "carol@x.test")
+                #expect(try facts() == "true de")
+                throw Boom()
+            }
+            seen.append(try facts())
+            try tx.addParticipant(carol, role: .requester, to: ticket.id)
+            try tx.recordLanguage("fr", for: "CAROL@x.test")
+            seen.append(try facts())
+            return seen
+        }
+        #expect(seen == ["false -", "false -", "true fr"])
+        let after = try await store.read { tx in
+            "\(try tx.isParticipantAnywhere("carol@x.test")) \(try tx.language(of: "carol@x.test") ?? "-")"
+        }
+        #expect(after == "true fr")
+    }
+
     @Test("a store written before the WITHOUT ROWID tables (v9) keeps its references, people and counts")
     func migrationToWithoutRowid() async throws {
         try FileManager.default.createDirectory(
