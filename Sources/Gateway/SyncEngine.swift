@@ -210,12 +210,13 @@ public struct SyncEngine: Sendable {
             do {
                 while let step = try await fetched.take() {
                     let next = step.map { messages in
-                        spooled(
-                            messages.sorted { $0.uid < $1.uid }.map {
-                                processor.prepare(
-                                    raw: $0.raw,
-                                    origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
-                            }, mailbox: mailbox.name)
+                        var prepared = messages.sorted { $0.uid < $1.uid }.map {
+                            processor.prepare(
+                                raw: $0.raw,
+                                origin: MailOrigin(mailbox: mailbox.name, uidValidity: uidValidity, uid: $0.uid))
+                        }
+                        spool(&prepared, mailbox: mailbox.name)
+                        return prepared
                     }
                     // A prepared mail holds its raw bytes and about as much again for what was read from them.
                     guard await ready.put(next, bytes: next.bytes { 2 * $0.raw.count }) else { return }
@@ -279,21 +280,16 @@ public struct SyncEngine: Sendable {
         await afterProcessing(done, mailbox: mailbox, session: session)
     }
 
-    /// The mails with their raw bytes appended to the spool, ready for the store to keep only where they are. When
-    /// the spool fails (a full disk), the mails keep their bytes and the store writes them as before.
-    func spooled(_ mails: [PreparedMail], mailbox: String) -> [PreparedMail] {
-        guard let spool, !mails.isEmpty else { return mails }
+    /// Appends the mails' raw bytes to the spool, so the store keeps only where they are. When the spool fails (a
+    /// full disk), the mails keep their bytes and the store writes them as before.
+    func spool(_ mails: inout [PreparedMail], mailbox: String) {
+        guard let spool, !mails.isEmpty else { return }
         do {
             let locations = try spool.append(mails.map(\.raw))
-            return zip(mails, locations).map { mail, location in
-                var mail = mail
-                mail.spooled = location
-                return mail
-            }
+            for index in mails.indices { mails[index].spooled = locations[index] }
         } catch {
             logger.warning(
                 "raw mails stay in the database: \(error)", metadata: ["mailbox": "\(mailbox)"])
-            return mails
         }
     }
 
