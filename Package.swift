@@ -26,13 +26,14 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(name: "CSQLiteConfig"),
         .target(name: "MailFormat", swiftSettings: strict),
         .target(name: "MailTransport", dependencies: ["CCurl", "MailFormat"], swiftSettings: strict),
         .target(name: "ServiceDesk", dependencies: ["MailFormat"], swiftSettings: strict),
         .target(
             name: "TicketStoreSQLite",
             dependencies: [
-                "ServiceDesk", .product(name: "GRDB", package: "GRDB.swift"),
+                "ServiceDesk", "CSQLiteConfig", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 import MailFormat
@@ -10,6 +11,7 @@ public final class SQLiteTicketStore: TicketStore {
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
+        _ = Self.processSetUp
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -35,6 +37,14 @@ public final class SQLiteTicketStore: TicketStore {
         try Self.migrator.migrate(pool)
         checkpointer = try WALCheckpointer(path: path)
     }
+
+    /// SQLite's process-wide settings, made once before its first connection: connections without a mutex of their
+    /// own (GRDB serializes each on its queue, and documents this mode as the one it supports) and no memory
+    /// statistics (a global mutex around every allocation). A bulk sync's writer took every lock for every call.
+    private static let processSetUp: Void = {
+        _ = tg_sqlite_config_multithread()
+        _ = tg_sqlite_config_memstatus(0)
+    }()
 
     public func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
