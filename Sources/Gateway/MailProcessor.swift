@@ -48,11 +48,7 @@ public struct MailProcessor: Sendable {
 
     /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.
     public func process(_ mail: PreparedMail, now: Date, in tx: any TicketWriting) throws -> MailOutcome {
-        let origin = mail.origin
-        if try tx.hasRawMail(mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid) {
-            return .alreadyProcessed
-        }
-        let rawID = try tx.insert(mail.rawMail(receivedAt: now))
+        guard let rawID = try tx.insertNew(mail.rawMail(receivedAt: now)) else { return .alreadyProcessed }
         return try route(mail, rawID: rawID, now: now, tx: tx)
     }
 

@@ -214,6 +214,8 @@ public protocol TicketWriting: TicketReading {
     func insert(_ article: Article, rawMailID: Int64?, textInRaw: Bool) throws
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws
     func insert(_ raw: RawMail) throws -> Int64
+    /// Stores a raw mail unless its mailbox, UIDVALIDITY and UID are already stored; its row id, nil when it was.
+    func insertNew(_ raw: RawMail) throws -> Int64?
     func enqueue(_ item: OutboxItem) throws
     func append(_ entry: AuditEntry) throws
     func save(_ checkpoint: MailboxCheckpoint) throws
@@ -238,6 +240,11 @@ public protocol TicketWriting: TicketReading {
 }
 
 extension TicketWriting {
+    public func insertNew(_ raw: RawMail) throws -> Int64? {
+        if try hasRawMail(mailbox: raw.mailbox, uidValidity: raw.uidValidity, uid: raw.uid) { return nil }
+        return try insert(raw)
+    }
+
     /// Stores an article with its own text.
     public func insert(_ article: Article, rawMailID: Int64?) throws {
         try insert(article, rawMailID: rawMailID, textInRaw: false)

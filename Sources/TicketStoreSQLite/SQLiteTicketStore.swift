@@ -653,6 +653,20 @@ final class SQLiteTransaction: TicketWriting {
         return db.lastInsertedRowID
     }
 
+    /// One statement instead of a lookup and an insert: the key (mailbox, UIDVALIDITY, UID) is unique.
+    func insertNew(_ raw: RawMail) throws -> Int64? {
+        try run(
+            """
+            INSERT OR IGNORE INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path,
+                file_offset)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
+            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path),
+            raw.offset.map { .integer($0) } ?? .null)
+        return db.changesCount > 0 ? db.lastInsertedRowID : nil
+    }
+
     func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
         let numbered = counters

@@ -432,10 +432,15 @@ struct SQLiteTicketStoreTests {
         try await store.write { tx in
             try tx.insert(ticket)
             try tx.addParticipant(MailAddress(address: "Bob@Customer.test"), role: .requester, to: ticket.id)
-            _ = try tx.insert(
-                RawMail(
-                    mailbox: "support", uidValidity: 9, uid: 4, messageID: "r@x", bytes: Array("raw".utf8),
-                    receivedAt: now))
+            let raw = RawMail(
+                mailbox: "support", uidValidity: 9, uid: 4, messageID: "r@x", bytes: Array("raw".utf8), receivedAt: now)
+            let first = try tx.insertNew(raw)
+            #expect(first != nil)
+            // The same mailbox, UIDVALIDITY and UID again: not stored twice.
+            #expect(try tx.insertNew(raw) == nil)
+            var other = raw
+            other.uidValidity = 10
+            #expect(try tx.insertNew(other).map { $0 > first! } == true)
             try tx.save(MailboxCheckpoint(mailbox: "support", uidValidity: 9, lastUID: 4))
             try tx.enqueue(
                 OutboxItem(
@@ -445,7 +450,7 @@ struct SQLiteTicketStoreTests {
         let read = try await store.read { tx in
             (
                 try tx.participants(of: ticket.id), try tx.hasRawMail(mailbox: "support", uidValidity: 9, uid: 4),
-                try tx.hasRawMail(mailbox: "support", uidValidity: 10, uid: 4), try tx.checkpoint(mailbox: "support"),
+                try tx.hasRawMail(mailbox: "support", uidValidity: 11, uid: 4), try tx.checkpoint(mailbox: "support"),
                 try tx.dueOutbox(now: now, limit: 10), try tx.dueOutbox(now: now.addingTimeInterval(-1), limit: 10),
                 try tx.ticketID(forMessageID: "o@x")
             )
