@@ -239,11 +239,16 @@ public struct Configuration: Sendable, Decodable {
 
     /// Approvers of changes and catalog requests: they may answer by mail with `/approve` or `/reject`.
     public func approver(for address: String) -> Approver? {
+        approvers.first { $0.address.lowercased() == address.lowercased() }
+    }
+
+    /// Every configured approver: of changes (all, then per change type), then of service request types.
+    public var approvers: [Approver] {
         var all = (changes?.approvers ?? []) + (changes?.types.values.flatMap { $0.approvers ?? [] } ?? [])
         for service in services?.services ?? [] {
             all += service.requestTypes.flatMap(\.approvers)
         }
-        return all.first { $0.address.lowercased() == address.lowercased() }
+        return all
     }
 
     public var trustPolicy: TrustPolicy { trust ?? TrustPolicy() }

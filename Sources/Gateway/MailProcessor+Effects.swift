@@ -216,7 +216,7 @@ extension MailProcessor {
         }
         let mailbox = configuration.mailboxes.first { $0.name == ticket.mailbox } ?? configuration.mailboxes[0]
         let secret = configuration.instance.secret.value
-        let isAgent = configuration.agent(for: to.address) != nil
+        let isAgent = agent(for: to.address) != nil
         // The recipient's recorded language first, then what their mail says, then the instance default.
         let recorded = try tx.language(of: to.address).flatMap { templates.locales.contains($0) ? $0 : nil }
         let language =

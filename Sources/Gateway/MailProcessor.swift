@@ -36,6 +36,11 @@ public struct MailProcessor: Sendable {
     let loopMarker: String
     /// Whether any intake rule looks at header fields: only then does the prepare stage decode every field for them.
     let rulesReadHeaders: Bool
+    /// The configured agents, approvers and our own addresses by lowercased address, indexed once: every mail asks
+    /// several times who its sender and recipients are (the first entry wins, as in the configuration's lists).
+    let agents: [String: Configuration.Agent]
+    let approvers: [String: Approver]
+    let ownAddresses: Set<String>
 
     public init(configuration: Configuration, templates: TemplateSet) {
         self.configuration = configuration
@@ -44,6 +49,16 @@ public struct MailProcessor: Sendable {
         self.loopMarker = LoopMarker.make(
             domain: configuration.instance.domain, secret: configuration.instance.secret.value)
         self.rulesReadHeaders = configuration.intakeRules.contains { $0.conditions.header != nil }
+        self.agents = Dictionary(
+            configuration.agents.map { ($0.address.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        self.approvers = Dictionary(
+            configuration.approvers.map { ($0.address.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        self.ownAddresses = configuration.ownAddresses
+    }
+
+    /// The configured agent with this address (any case).
+    func agent(for address: String) -> Configuration.Agent? {
+        agents[address.lowercased()]
     }
 
     /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.
@@ -195,10 +210,10 @@ public struct MailProcessor: Sendable {
                 article(message, ticket: id, author: .requester, sender: sender, messageID: messageID, now: now),
                 rawMailID: rawID, textInRaw: true)
             try tx.addParticipant(sender, role: .requester, to: id)
-            let own = configuration.ownAddresses
+            let own = ownAddresses
             let watchers = (message.to + message.cc).filter {
                 !own.contains($0.normalized) && $0.normalized != sender.normalized
-                    && configuration.agent(for: $0.address) == nil
+                    && agent(for: $0.address) == nil
             }
             for watcher in watchers.prefix(configuration.maxWatchers) {
                 try tx.addParticipant(watcher, role: .requester, to: id)
@@ -244,7 +259,7 @@ public struct MailProcessor: Sendable {
     {
         let message = mail.message
         let mailbox = configuration.mailboxes.first { $0.name == mail.origin.mailbox } ?? configuration.mailboxes[0]
-        let agent = configuration.agent(for: sender.address)
+        let agent = agent(for: sender.address)
         let report = mail.report
         let evidence = try gatherEvidence(mail, tx: tx)
         var threaded: (state: TicketState, closedAt: Date?)?
@@ -272,7 +287,7 @@ public struct MailProcessor: Sendable {
             ownMailReason: mail.ownMailReason,
             bounceOf: report.map { $0.originalMessageID ?? "unknown" }, evidence: evidence,
             threadedTicket: threaded,
-            agentName: agent?.name ?? configuration.approver(for: sender.address).map { $0.name ?? $0.address },
+            agentName: agent?.name ?? approvers[sender.address.lowercased()].map { $0.name ?? $0.address },
             trust: trust, senderKnown: known,
             mailboxKind: mailbox.kind.flatMap(TicketKind.init(configName:)) ?? .incident,
             unknownSenders: mailbox.unknownSenders ?? .create, rules: configuration.intakeRules,
@@ -383,7 +398,7 @@ public struct MailProcessor: Sendable {
     func automaticMailAllowed(to address: String, now: Date, tx: any TicketWriting) throws -> Bool {
         if try tx.undeliverableReason(address) != nil { return false }
         // Our own agents cannot be an autoresponder loop: their notifications are never rate-limited.
-        if configuration.agent(for: address) != nil { return true }
+        if agent(for: address) != nil { return true }
         let recent = try tx.automaticMailCount(to: address, since: now.addingTimeInterval(-3600))
         return recent < configuration.autoReplyLimitPerHour
     }
@@ -414,7 +429,7 @@ public struct MailProcessor: Sendable {
         if let id = message.messageID, OutboundMessageID.ticket(in: id, domain: domain, secret: secret) != nil {
             return "Message-ID \(id) is one of ours"
         }
-        if configuration.ownAddresses.contains(sender.normalized) {
+        if ownAddresses.contains(sender.normalized) {
             return "sent from our own address \(sender.address)"
         }
         return nil

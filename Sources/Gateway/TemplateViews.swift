@@ -35,6 +35,7 @@ public enum TemplateViews {
 /// Builds a Mustache context, dropping nil values and empty strings (an empty string would open a section).
 private func context(_ pairs: KeyValuePairs<String, Any?>) -> [String: Any] {
     var values: [String: Any] = [:]
+    values.reserveCapacity(pairs.count + 2)  // room for the labels `TemplateSet` adds, without growing
     for (key, value) in pairs {
         guard let value else { continue }
         if let text = value as? String, text.isEmpty { continue }
