@@ -53,7 +53,11 @@ public enum LanguageChooser {
     /// A light guess of the language of a text (`en`, `de`, `fr`) from function words, elisions and letters; nil
     /// when the evidence is thin or mixed. Quoted lines (`>`) are ignored.
     public static func detect(_ text: String) -> String? {
-        var scores: [String: Int] = [:]
+        // Points per language in `detectable` order, counted without hashing a language name per word.
+        var points = [Int](repeating: 0, count: detectable.count)
+        func score(_ language: String) {
+            if let index = detectable.firstIndex(of: language) { points[index] += 1 }
+        }
         var scanner = WordScanner()
         // The opening of a mail says enough; bounding it keeps detection cheap on long mails. It runs on every
         // incoming mail, so it reads UTF-8 bytes with an ASCII fast path, and decodes only the other scalars.
@@ -67,13 +71,14 @@ public enum LanguageChooser {
                 }
             }
             scanner.scanBytes(opening) { token in
-                for language in hints(bytes: token) { scores[language, default: 0] += 1 }
+                for language in hints(bytes: token) { score(language) }
             } letter: { scalar in
-                if germanLetters.contains(scalar) { scores["de", default: 0] += 1 }
-                if frenchLetters.contains(scalar) { scores["fr", default: 0] += 1 }
+                if germanLetters.contains(scalar) { score("de") }
+                if frenchLetters.contains(scalar) { score("fr") }
             }
         }
-        let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let ranked = zip(detectable, points).filter { $0.1 > 0 }.map { (key: $0.0, value: $0.1) }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         guard let best = ranked.first else { return nil }
         let second = ranked.dropFirst().first?.value ?? 0
         guard best.value >= 2, best.value - second >= 2, best.value >= 2 * second else { return nil }
@@ -182,6 +187,8 @@ public enum LanguageChooser {
 
     // MARK: internals
 
+    /// The languages `detect` can tell (those with stop words), sorted.
+    static let detectable: [String] = stopWords.keys.sorted()
     static let germanLetters: Set<Unicode.Scalar> = ["ä", "ö", "ü", "ß", "Ä", "Ö", "Ü"]
     static let frenchLetters: Set<Unicode.Scalar> = ["é", "è", "ê", "à", "ç", "ù", "œ", "É", "È"]
     static let englishElisions: Set<Substring> = ["t", "s", "m", "re", "ve", "ll", "d"]
