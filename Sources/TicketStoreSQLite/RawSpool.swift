@@ -146,10 +146,17 @@ public final class RawSpool: Sendable {
 
     private func create() throws(RawSpoolError) -> Segment {
         try makeDirectory()
-        let stamp = Int64(Date().timeIntervalSince1970 * 1000)
-        let name = String(repeating: "0", count: max(0, 14 - String(stamp).count)) + "\(stamp)-\(getpid()).mails"
-        let path = directory + "/" + name
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Named by the millisecond, so names sort by age; a name already taken (two segments in one millisecond)
+        // moves on to the next one.
+        var stamp = Int64(Date().timeIntervalSince1970 * 1000)
+        var path: String
+        var descriptor: Int32
+        repeat {
+            let name = String(repeating: "0", count: max(0, 14 - String(stamp).count)) + "\(stamp)-\(getpid()).mails"
+            path = directory + "/" + name
+            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            stamp += 1
+        } while descriptor < 0 && errno == EEXIST
         guard descriptor >= 0 else { throw failure("cannot create", path) }
         // The new name must survive a power failure as well as the bytes written under it.
         let parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

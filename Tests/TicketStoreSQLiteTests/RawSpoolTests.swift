@@ -42,6 +42,18 @@ struct RawSpoolTests {
             try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".mails") }.count == 2)
     }
 
+    @Test("segments started within one millisecond get names of their own")
+    func quickRotation() throws {
+        // A limit of one byte: every append starts a new segment, twenty of them within a few milliseconds.
+        let spool = RawSpool(directory: directory, segmentLimit: 1)
+        let mails = (0..<20).map { mail($0, size: 10) }
+        let locations = try mails.map { try #require(try spool.append([$0]).first) }
+        #expect(Set(locations.map(\.path)).count == 20)
+        for (location, bytes) in zip(locations, mails) {
+            #expect(raw(location, size: bytes.count).contents() == bytes)
+        }
+    }
+
     @Test("a segment shorter than its row says, or gone, reads as nothing rather than as wrong bytes")
     func shortOrMissing() throws {
         let bytes = mail(1, size: 500)
