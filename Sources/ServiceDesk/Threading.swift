@@ -97,6 +97,14 @@ public enum Threading {
 
     /// The subject without reply/forward prefixes (`Re:`, `AW:`, `WG:`, `Fwd:`, `SV:`, `VS:`, `RE :` …) and tags.
     public static func baseSubject(_ subject: String) -> String {
+        // Most subjects have nothing to strip: no prefix (needs a colon), no tag (needs a bracket) and no outer blank
+        // (an ASCII letter at both ends). Those are returned as they are, without a Foundation round trip.
+        let bytes = subject.utf8
+        if let first = bytes.first, let last = bytes.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last),
+            !bytes.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "(") })
+        {
+            return subject
+        }
         var text = subject.trimmingCharacters(in: .whitespaces)
         let prefixes = ["re", "aw", "wg", "fw", "fwd", "sv", "vs", "antw", "tr", "rif", "r", "odp", "ynt"]
         var changed = true

@@ -41,7 +41,9 @@ struct ThreadingTests {
         "reply prefixes and our tag are stripped from the base subject",
         arguments: [
             ("Re: AW: WG: Drucker", "Drucker"), ("[INC-000001] Re: VPN", "VPN"), ("SV: VS: Fwd: Hello", "Hello"),
-            ("RE : Printer: jammed", "Printer: jammed"), ("Re[2]: x", "x"),
+            ("RE : Printer: jammed", "Printer: jammed"), ("Re[2]: x", "x"), ("Printer broken", "Printer broken"),
+            (" Printer broken\t", "Printer broken"), ("Drucker\u{A0}", "Drucker"), ("\u{A0}Drucker", "Drucker"),
+            ("Printer (2nd floor)", "Printer (2nd floor)"),
         ])
     func baseSubject(subject: String, expected: String) {
         #expect(Threading.baseSubject(subject) == expected)
