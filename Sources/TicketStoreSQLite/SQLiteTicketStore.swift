@@ -19,7 +19,7 @@ public final class SQLiteTicketStore: TicketStore {
         configuration.prepareDatabase { db in
             // Checkpoints run on their own connection and thread (`WALCheckpointer`) after each write. That one
             // copies what it can while the writer goes on, but the log only starts over when a write begins with
-            // everything copied, which a busy writer never sees: past 8 MB (2048 pages) the writer checkpoints
+            // everything copied, which a busy writer never sees: past 8 MB of log the writer checkpoints
             // itself, finds most frames already copied, and the log restarts. A bulk import's log stayed at 9 MB
             // instead of growing to 47 MB. A new store gets 16 KB pages: a quarter of the log frames (two writes each)
             // and shallower indexes for the same rows; a 5,000-mail sync took 10 ms less (A/B of 15 runs). A store
@@ -635,10 +635,10 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
-        participantsAnywhere[address.address.lowercased()] = true
         try run(
             "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
             .text(id.description), .text(address.address.lowercased()), .optional(address.name), .text(role.rawValue))
+        participantsAnywhere[address.address.lowercased()] = true
     }
 
     func insert(_ raw: RawMail) throws -> Int64 {
