@@ -237,12 +237,8 @@ public struct Configuration: Sendable, Decodable {
             agents: Set(agents.flatMap { [$0.name, $0.address] }))
     }
 
-    /// Approvers of changes and catalog requests: they may answer by mail with `/approve` or `/reject`.
-    public func approver(for address: String) -> Approver? {
-        approvers.first { $0.address.lowercased() == address.lowercased() }
-    }
-
-    /// Every configured approver: of changes (all, then per change type), then of service request types.
+    /// Every configured approver (they may answer by mail with `/approve` or `/reject`): of changes (all, then per
+    /// change type), then of service request types.
     public var approvers: [Approver] {
         var all = (changes?.approvers ?? []) + (changes?.types.values.flatMap { $0.approvers ?? [] } ?? [])
         for service in services?.services ?? [] {

@@ -80,14 +80,13 @@ public struct MailProcessor: Sendable {
     public func processOversize(
         head: [UInt8], path: String, size: Int, origin: MailOrigin, now: Date, in tx: any TicketWriting
     ) throws -> MailOutcome {
-        if try tx.hasRawMail(mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid) {
-            return .alreadyProcessed
-        }
         let message = MailParser.parse(head)
-        let rawID = try tx.insert(
-            RawMail(
-                mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
-                messageID: message.messageID, bytes: [], receivedAt: now, path: path, size: size))
+        guard
+            let rawID = try tx.insertNew(
+                RawMail(
+                    mailbox: origin.mailbox, uidValidity: origin.uidValidity, uid: origin.uid,
+                    messageID: message.messageID, bytes: [], receivedAt: now, path: path, size: size))
+        else { return .alreadyProcessed }
         let mailbox = configuration.mailboxes.first { $0.name == origin.mailbox } ?? configuration.mailboxes[0]
         let reason = "too large: \(size) bytes, the limit is \(mailbox.messageLimit) bytes (raw kept at \(path))"
         try tx.quarantine(rawMailID: rawID, reason: reason, at: now)

@@ -14,7 +14,7 @@ struct TokenProvider {
     func accessToken(for mailbox: Configuration.Mailbox) async throws -> String? {
         guard let oauth = mailbox.imap.oauth else { return mailbox.imap.oauthToken?.value }
         // The state is keyed by the configured refresh token too, so pasting a new one into the config starts afresh.
-        let key = "\(mailbox.name)#\(HMAC.hex(SHA256Digest.of(oauth.refreshToken.value)).prefix(12))"
+        let key = "\(mailbox.name)#\(HMAC.hex(SHA256Digest.of(oauth.refreshToken.value), bytes: 6))"
         let now = clock()
         if let state = try await store.read({ try $0.oauthState(mailbox: key) }),
             state.expiresAt.timeIntervalSince(now) > margin

@@ -642,15 +642,12 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func insert(_ raw: RawMail) throws -> Int64 {
-        try run(
-            """
-            INSERT INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path, file_offset)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
-            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path),
-            raw.offset.map { .integer($0) } ?? .null)
-        return db.lastInsertedRowID
+        guard let id = try insertNew(raw) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_CONSTRAINT,
+                message: "raw mail \(raw.mailbox) \(raw.uidValidity)/\(raw.uid) is already stored")
+        }
+        return id
     }
 
     /// One statement instead of a lookup and an insert: the key (mailbox, UIDVALIDITY, UID) is unique.
