@@ -201,6 +201,9 @@ final class SQLiteTransaction: TicketWriting {
     private var undeliverable: [String: String?] = [:]
     /// Whether an address takes part in any ticket (lowercased address), as read or written in this transaction.
     private var participantsAnywhere: [String: Bool] = [:]
+    /// When automatic mails went to an address (lowercased) at or after `floor`: read together with what else is
+    /// learnt about the address, and added to as this transaction queues more, so the hourly limit asks no query.
+    private var automaticSent: [String: (floor: Double, times: [Double])] = [:]
     /// The conversation (`conversationMessageIDs`) of each ticket created in this transaction, kept as its articles
     /// are inserted: a new ticket's acknowledgement asked the database for the one mail it had just written.
     private var newConversations: [TicketID: [String]] = [:]
@@ -448,10 +451,16 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func automaticMailCount(to address: String, since: Date) throws -> Int {
-        Int(
+        let key = address.lowercased()
+        let since = since.timeIntervalSince1970
+        if automaticSent[key] == nil { try learn(about: key) }
+        if let known = automaticSent[key], since >= known.floor {
+            return known.times.reduce(0) { $0 + ($1 >= since ? 1 : 0) }
+        }
+        return Int(
             try integer(
                 "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?",
-                .text(address.lowercased()), .real(since.timeIntervalSince1970)) ?? 0)
+                .text(key), .real(since)) ?? 0)
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
@@ -469,18 +478,31 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, language, participant
-    /// anywhere) in one statement instead of three, and remembers what was not known yet.
+    /// anywhere, automatic mails of about the last hour) in one statement instead of four, and remembers what was not
+    /// known yet. The times come as exact decimal text (17 digits round-trip a double).
     private func learn(about key: String) throws {
+        let floor = Self.automaticWindowFloor(Date())
         guard
             let row = try textRow(
                 """
                 SELECT (SELECT reason FROM undeliverable WHERE address = ?1),
-                    (SELECT language FROM person WHERE address = ?1), EXISTS (SELECT 1 FROM participant WHERE address = ?1)
-                """, columns: 3, .text(key))
+                    (SELECT language FROM person WHERE address = ?1), EXISTS (SELECT 1 FROM participant WHERE address = ?1),
+                    (SELECT group_concat(printf('%!.17g', created_at)) FROM outbox_recipient
+                        WHERE address = ?1 AND automatic = 1 AND created_at >= ?2)
+                """, columns: 4, .text(key), .real(floor))
         else { return }
         if undeliverable[key] == nil { undeliverable[key] = .some(row[0]) }
         if languages[key] == nil { languages[key] = .some(row[1]) }
         if participantsAnywhere[key] == nil { participantsAnywhere[key] = row[2] == "1" }
+        if automaticSent[key] == nil {
+            automaticSent[key] = (floor, row[3].map { $0.split(separator: ",").compactMap { Double($0) } } ?? [])
+        }
+    }
+
+    /// How far back `learn` reads automatic mails: the hourly limit's window and ten minutes to spare, so a
+    /// transaction's later mails (a later `now`) still find their whole hour remembered.
+    static func automaticWindowFloor(_ now: Date) -> Double {
+        now.timeIntervalSince1970 - 3600 - 600
     }
 
     // MARK: writing
@@ -678,6 +700,7 @@ final class SQLiteTransaction: TicketWriting {
             languages = [:]
             undeliverable = [:]
             participantsAnywhere = [:]
+            automaticSent = [:]
             outboundArticles = [:]
             newConversations = conversations
             counters = numbered
@@ -712,10 +735,12 @@ final class SQLiteTransaction: TicketWriting {
             .optional(item.deferred.map(Self.encodeDeferred)), article.map { .integer($0) } ?? .null)
         let outboxID = db.lastInsertedRowID
         for address in item.recipients {
+            let key = address.lowercased()
             try run(
                 "INSERT OR IGNORE INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
-                .integer(outboxID), .text(address.lowercased()), .flag(item.mailFrom.isEmpty),
+                .integer(outboxID), .text(key), .flag(item.mailFrom.isEmpty),
                 .real(item.createdAt.timeIntervalSince1970))
+            if item.mailFrom.isEmpty { automaticSent[key]?.times.append(item.createdAt.timeIntervalSince1970) }
         }
         // The outbound article inserted just before has already mapped its Message-ID to the ticket.
         if let ticketID = item.ticketID, article == nil {

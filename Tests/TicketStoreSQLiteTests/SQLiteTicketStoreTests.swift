@@ -371,6 +371,47 @@ struct SQLiteTicketStoreTests {
         #expect(after == "true fr")
     }
 
+    @Test("automatic mails of the last hour count exactly: stored before, queued in the transaction, undone, and older")
+    func automaticMailCountWithinTransaction() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        // Near the real clock, so the transaction counts from what it read with the address.
+        let now = Date()
+        @Sendable func item(_ id: String, to: String, automatic: Bool = true, minutesAgo: Double) -> OutboxItem {
+            let at = now.addingTimeInterval(-60 * minutesAgo)
+            return OutboxItem(
+                ticketID: nil, purpose: "ack", messageID: id, mailFrom: automatic ? "" : "desk@x.test",
+                recipients: [to], raw: [1], nextAttemptAt: at, createdAt: at)
+        }
+        try await store.write { tx in
+            try tx.enqueue(item("o1@x", to: "a@x.test", minutesAgo: 50))
+            try tx.enqueue(item("o2@x", to: "A@x.test", minutesAgo: 10))
+            try tx.enqueue(item("o3@x", to: "a@x.test", automatic: false, minutesAgo: 5))
+            try tx.enqueue(item("o4@x", to: "a@x.test", minutesAgo: 90))
+            try tx.enqueue(item("o5@x", to: "b@x.test", minutesAgo: 1))
+        }
+        let counts = try await store.write { tx -> [Int] in
+            func count(_ minutes: Double) throws -> Int {
+                try tx.automaticMailCount(to: "a@X.test", since: now.addingTimeInterval(-60 * minutes))
+            }
+            _ = try tx.language(of: "a@x.test")  // what the intake asks first
+            var counts = [try count(60), try count(20), try count(120)]
+            try tx.enqueue(item("o6@x", to: "a@x.test", minutesAgo: 0))
+            counts += [try count(60), try count(20)]
+            _ = try? tx.attempt { () throws -> Void in
+                try tx.enqueue(item("o7@x", to: "a@x.test", minutesAgo: 0))
+                counts.append(try count(60))
+                throw Boom()
+            }
+            counts.append(try count(60))
+            return counts
+        }
+        #expect(counts == [2, 1, 3, 3, 2, 4, 3])
+        let later = try await store.read { tx in
+            try tx.automaticMailCount(to: "a@x.test", since: now.addingTimeInterval(-3600))
+        }
+        #expect(later == 3)
+    }
+
     @Test("a store written before the WITHOUT ROWID tables (v9) keeps its references, people and counts")
     func migrationToWithoutRowid() async throws {
         try FileManager.default.createDirectory(
