@@ -217,10 +217,17 @@ public struct MailProcessor: Sendable {
             for watcher in watchers.prefix(configuration.maxWatchers) {
                 try tx.addParticipant(watcher, role: .requester, to: id)
             }
-            try tx.append(
-                AuditEntry(
-                    ticketID: id, at: now, actor: sender.address, viaMessageID: messageID,
-                    action: "new \(classification.kind.rawValue): \(decision.reason)"))
+            // The workflow's "created" entry carries why the mail opened a ticket: one row instead of two.
+            var audit = transition.audit
+            let why = "new \(classification.kind.rawValue): \(decision.reason)"
+            if let created = audit.firstIndex(where: { $0.action == "created" }) {
+                audit[created].action = "created (\(why))"
+            } else {
+                audit.insert(
+                    AuditEntry(ticketID: id, at: now, actor: sender.address, viaMessageID: messageID, action: why),
+                    at: 0)
+            }
+            try tx.append(audit[0])
             if let linkedTo {
                 try tx.append(
                     AuditEntry(
@@ -239,7 +246,7 @@ public struct MailProcessor: Sendable {
                 }
             }
             try recordWarnings(decision.warnings, on: id, messageID: messageID, now: now, tx: tx)
-            for entry in transition.audit { try tx.append(entry) }
+            for entry in audit.dropFirst() { try tx.append(entry) }
             try carryOut(transition.effects, ticket: transition.ticket, trigger: message, now: now, tx: tx)
             return .created(id, reason: decision.reason)
         }
