@@ -65,6 +65,10 @@ struct IntakeIntegrationTests {
         #expect(gw.stack.sentMessages(to: gw.requester).count == 3)
         let audit = try await gw.context().store.read { try $0.auditTrail(of: TicketID("INC-000006")!) }
         #expect(audit.contains { $0.action.contains("suppressed") })
+        // The trail opens with one entry: the ticket was created, and why (the intake's reason).
+        #expect(audit.first?.action == "created (new incident: no reference to a known ticket)")
+        #expect(audit.first?.actor == gw.requester && audit.first?.newValue == "new")
+        #expect(audit.filter { $0.action.contains("no reference to a known ticket") }.count == 1)
     }
 
     @Test("a DSN for an acknowledgement attaches to its ticket and stops further mail to that address")
