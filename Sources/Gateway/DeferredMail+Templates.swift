@@ -23,11 +23,15 @@ struct RenderedOutgoing: Sendable {
 
 extension DeferredMail {
     /// The render job of a mail whose envelope (addresses, threading, date, header fields) is ready.
-    init(template: String, locale: String, values: [String: Value], envelope: OutgoingMail) {
+    init(
+        template: String, locale: String, values: [String: Value], envelope: OutgoingMail, author: AuthorRole,
+        isInternal: Bool
+    ) {
         self.init(
             template: template, locale: locale, values: values, from: envelope.from, to: envelope.to,
             replyTo: envelope.replyTo, inReplyTo: envelope.inReplyTo, references: envelope.references,
-            date: envelope.date, headers: envelope.extraHeaders.map { Header(name: $0.name, value: $0.rawValue) })
+            date: envelope.date, headers: envelope.extraHeaders.map { Header(name: $0.name, value: $0.rawValue) },
+            author: author, isInternal: isInternal)
     }
 
     /// The envelope again, to render into.

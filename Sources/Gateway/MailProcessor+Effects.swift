@@ -244,22 +244,25 @@ extension MailProcessor {
             extraHeaders: headers, text: "", attachments: attachments)
         let template = type(of: view).templateName
         let values = templates.values(of: view, locale: language)
-        // Queued unrendered: the sender renders and composes right before the first attempt (`DeferredMail`).
-        // Attachments are not kept with the row, so a mail carrying some is rendered now.
+        // Queued unrendered: the sender renders and composes right before the first attempt (`DeferredMail`), and
+        // writes the outbound article then. Attachments are not kept with the row, so a mail carrying some is
+        // rendered, and its article written, now.
         var deferred: DeferredMail?
         var rendered: RenderedOutgoing?
         if attachments.isEmpty, let stored = DeferredMail.values(values) {
-            deferred = DeferredMail(template: template, locale: language, values: stored, envelope: envelope)
+            deferred = DeferredMail(
+                template: template, locale: language, values: stored, envelope: envelope, author: authorRole,
+                isInternal: isAgent)
         } else {
-            rendered = RenderedOutgoing(
+            let mail = RenderedOutgoing(
                 try templates.render(template, locale: language, values: values), envelope: envelope)
+            rendered = mail
+            try tx.insert(
+                Article(
+                    ticketID: ticket.id, direction: .outbound, author: authorRole, from: from, to: [to],
+                    subject: mail.subject, messageID: messageID, text: mail.text, isInternal: isAgent, createdAt: now),
+                rawMailID: nil)
         }
-        try tx.insert(
-            Article(
-                ticketID: ticket.id, direction: .outbound, author: authorRole, from: from, to: [to],
-                subject: rendered?.subject ?? "", messageID: messageID, text: rendered?.text ?? "",
-                isInternal: isAgent, createdAt: now),
-            rawMailID: nil)
         try tx.enqueue(
             OutboxItem(
                 ticketID: ticket.id, purpose: purpose, messageID: messageID,

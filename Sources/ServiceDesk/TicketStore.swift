@@ -98,10 +98,16 @@ public struct DeferredMail: Sendable, Equatable, Codable {
     public var references: [String]
     public var date: Date
     public var headers: [Header]
+    /// The outbound article's author and whether only agents see it. The article is written when the mail is
+    /// rendered, so a bulk sync writes one row per acknowledgement instead of two; nil in jobs queued before that
+    /// (their article was written with the row).
+    public var author: AuthorRole?
+    public var isInternal: Bool?
 
     public init(
         template: String, locale: String, values: [String: Value], from: MailAddress, to: [MailAddress],
-        replyTo: [MailAddress], inReplyTo: String?, references: [String], date: Date, headers: [Header]
+        replyTo: [MailAddress], inReplyTo: String?, references: [String], date: Date, headers: [Header],
+        author: AuthorRole? = nil, isInternal: Bool? = nil
     ) {
         self.template = template
         self.locale = locale
@@ -113,6 +119,8 @@ public struct DeferredMail: Sendable, Equatable, Codable {
         self.references = references
         self.date = date
         self.headers = headers
+        self.author = author
+        self.isInternal = isInternal
     }
 }
 
@@ -231,8 +239,9 @@ public protocol TicketWriting: TicketReading {
     /// Gives up on a queued mail (operator `outbox drop`); false when there is no such unsent row.
     func dropOutbox(id: Int64) throws -> Bool
     func recordLanguage(_ language: String, for address: String) throws
-    /// Fills in the rendered subject, text and bytes of an outgoing mail queued with empty parts (its outbox row and
-    /// outbound article); the sender calls it right before the first attempt (see `DeferredMail`).
+    /// Fills in the rendered subject, text and bytes of an outgoing mail queued unrendered: its outbox row, and its
+    /// outbound article (written now, or filled in when it was queued with the row); the sender calls it right
+    /// before the first attempt (see `DeferredMail`).
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws
     /// Runs `body` so that, when it throws, only its own writes are undone (a savepoint) and the transaction goes
     /// on: one mail that cannot be processed is quarantined instead of failing every mail committed with it.

@@ -188,6 +188,19 @@ public final class SQLiteTicketStore: TicketStore {
     }
 }
 
+/// One mail of a conversation as the database orders it: by time, an article before a mail queued at the same
+/// instant, then by row.
+struct ConversationEntry: Comparable {
+    var at: Double
+    var queued: Bool
+    var rowID: Int64
+    var messageID: String
+
+    static func < (a: Self, b: Self) -> Bool {
+        (a.at, a.queued ? 1 : 0, a.rowID) < (b.at, b.queued ? 1 : 0, b.rowID)
+    }
+}
+
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
     let db: Database
@@ -205,8 +218,9 @@ final class SQLiteTransaction: TicketWriting {
     /// learnt about the address, and added to as this transaction queues more, so the hourly limit asks no query.
     private var automaticSent: [String: (floor: Double, times: [Double])] = [:]
     /// The conversation (`conversationMessageIDs`) of each ticket created in this transaction, kept as its articles
-    /// are inserted: a new ticket's acknowledgement asked the database for the one mail it had just written.
-    private var newConversations: [TicketID: [String]] = [:]
+    /// and unrendered mails are written, with what the database orders them by: a new ticket's acknowledgement asked
+    /// the database for the one mail it had just written.
+    private var newConversations: [TicketID: [ConversationEntry]] = [:]
     /// The last ticket number per kind handed out in this transaction, written back once by `finish()`: a bulk sync
     /// numbers hundreds of tickets per transaction.
     private var counters: [TicketKind: Int64] = [:]
@@ -259,17 +273,18 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func articles(of id: TicketID) throws -> [Article] {
-        try Row.fetchAll(
+        let articles = try Row.fetchAll(
             try db.cachedStatement(
                 sql: """
                     SELECT a.*, CASE WHEN a.text_in_raw THEN r.bytes END AS raw_bytes,
                         CASE WHEN a.text_in_raw THEN r.path END AS raw_path, r.file_offset AS raw_offset,
                         r.size AS raw_size
-                    FROM article a LEFT JOIN raw_mail r ON r.id = a.raw_mail_id WHERE a.ticket_id = ? ORDER BY a.id
+                    FROM article a LEFT JOIN raw_mail r ON r.id = a.raw_mail_id WHERE a.ticket_id = ?
+                    ORDER BY a.created_at, a.id
                     """),
             arguments: [id.description]
         )
-        .map { row in
+        .map { row -> Article in
             var text: String = row["text"]
             if row["text_in_raw"] as Bool {
                 text = Self.rawText(
@@ -286,6 +301,41 @@ final class SQLiteTransaction: TicketWriting {
                 text: text, isInternal: row["internal"],
                 createdAt: Date(timeIntervalSince1970: row["created_at"]))
         }
+        // Mails queued unrendered have no article yet: shown as outbound ones without subject and text (queued).
+        let queued = try Row.fetchAll(
+            try db.cachedStatement(
+                sql: """
+                    SELECT message_id, deferred_json, created_at FROM outbox
+                    WHERE ticket_id = ? AND article_id IS NULL AND deferred_json IS NOT NULL ORDER BY id
+                    """),
+            arguments: [id.description]
+        ).compactMap { row -> Article? in
+            guard let job = Self.decodeDeferred(row["deferred_json"]) else { return nil }
+            return Self.outboundArticle(
+                ticketID: id, job: job, messageID: row["message_id"], subject: "", text: "",
+                createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+        // Merged by time; at the same instant the article first (the mail that caused the queued one).
+        var merged = articles
+        for mail in queued {
+            let index = merged.lastIndex { $0.createdAt <= mail.createdAt }.map { $0 + 1 } ?? 0
+            merged.insert(mail, at: index)
+        }
+        return merged
+    }
+
+    /// The outbound article of a mail queued unrendered, with the parts it has (none until it is rendered).
+    static func outboundArticle(
+        ticketID: TicketID, job: DeferredMail, messageID: String, subject: String, text: String, createdAt: Date
+    ) -> Article {
+        Article(
+            ticketID: ticketID, direction: .outbound, author: job.author ?? .system, from: job.from, to: job.to,
+            subject: subject, messageID: messageID, text: text, isInternal: job.isInternal ?? false,
+            createdAt: createdAt)
+    }
+
+    static func decodeDeferred(_ json: String?) -> DeferredMail? {
+        json.flatMap { try? JSONDecoder.store.decode(DeferredMail.self, from: Data($0.utf8)) }
     }
 
     /// The text of an article kept in its raw mail: the raw mail parsed again, as the intake parsed it.
@@ -294,12 +344,19 @@ final class SQLiteTransaction: TicketWriting {
         return MailParser.parse(bytes).text
     }
 
+    /// The requester-visible mails of a ticket in time order: its articles, and the mails queued unrendered that
+    /// have none yet (at the same instant the article first, as the mail that caused the queued one).
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
-        if let known = newConversations[id] { return known }
+        if let known = newConversations[id] { return known.sorted().map(\.messageID) }
         return try texts(
             """
-            SELECT message_id FROM article WHERE ticket_id = ?
-            AND (direction = 'out' OR (internal = 0 AND author = 'requester')) ORDER BY id
+            SELECT message_id FROM (
+                SELECT message_id, created_at, 0 AS queued, id FROM article WHERE ticket_id = ?1
+                    AND (direction = 'out' OR (internal = 0 AND author = 'requester'))
+                UNION ALL
+                SELECT message_id, created_at, 1, id FROM outbox WHERE ticket_id = ?1 AND article_id IS NULL
+                    AND deferred_json IS NOT NULL)
+            ORDER BY created_at, queued, id
             """, .text(id.description))
     }
 
@@ -372,9 +429,7 @@ final class SQLiteTransaction: TicketWriting {
             recipients: (try? JSONDecoder().decode([String].self, from: Data((row["recipients_json"] as String).utf8)))
                 ?? [],
             raw: [UInt8](row["raw"] as Data),
-            deferred: (row["deferred_json"] as String?).flatMap {
-                try? JSONDecoder.store.decode(DeferredMail.self, from: Data($0.utf8))
-            },
+            deferred: decodeDeferred(row["deferred_json"]),
             status: OutboxItem.Status(rawValue: row["status"]) ?? .pending,
             attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
             lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
@@ -647,9 +702,13 @@ final class SQLiteTransaction: TicketWriting {
             .text(article.subject), .text(article.messageID), .text(inRaw ? "" : article.text),
             .flag(article.isInternal), rawMailID.map { .integer($0) } ?? .null,
             .real(article.createdAt.timeIntervalSince1970), .flag(inRaw))
-        if article.direction == .outbound { outboundArticles[article.messageID] = db.lastInsertedRowID }
+        let rowID = db.lastInsertedRowID
+        if article.direction == .outbound { outboundArticles[article.messageID] = rowID }
         if article.direction == .outbound || (!article.isInternal && article.author == .requester) {
-            newConversations[article.ticketID]?.append(article.messageID)
+            newConversations[article.ticketID]?.append(
+                ConversationEntry(
+                    at: article.createdAt.timeIntervalSince1970, queued: false, rowID: rowID,
+                    messageID: article.messageID))
         }
         try run(
             "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),
@@ -710,12 +769,26 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
-        try db.cachedStatement(
-            sql: """
-                UPDATE article SET subject = ?, text = ?
-                WHERE id = (SELECT article_id FROM outbox WHERE message_id = ?) AND direction = 'out'
-                """
-        ).execute(arguments: [subject, text, messageID])
+        let row = try Row.fetchOne(
+            try db.cachedStatement(
+                sql: "SELECT id, ticket_id, deferred_json, created_at, article_id FROM outbox WHERE message_id = ?"),
+            arguments: [messageID])
+        if let row, let articleID = row["article_id"] as Int64? {
+            // Queued before articles waited for rendering: fill in the one written with the row.
+            try db.cachedStatement(sql: "UPDATE article SET subject = ?, text = ? WHERE id = ? AND direction = 'out'")
+                .execute(arguments: [subject, text, articleID])
+        } else if let row, let ticketID = (row["ticket_id"] as String?).flatMap(TicketID.init),
+            let job = Self.decodeDeferred(row["deferred_json"])
+        {
+            try insert(
+                Self.outboundArticle(
+                    ticketID: ticketID, job: job, messageID: messageID, subject: subject, text: text,
+                    createdAt: Date(timeIntervalSince1970: row["created_at"])),
+                rawMailID: nil, textInRaw: false)
+            try db.cachedStatement(sql: "UPDATE outbox SET article_id = ? WHERE id = ?").execute(arguments: [
+                db.lastInsertedRowID, row["id"] as Int64,
+            ])
+        }
         try db.cachedStatement(sql: "UPDATE outbox SET raw = ?, deferred_json = NULL WHERE message_id = ?").execute(
             arguments: [Data(raw), messageID])
     }
@@ -747,6 +820,12 @@ final class SQLiteTransaction: TicketWriting {
             try run(
                 "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(item.messageID),
                 .text(ticketID.description))
+            if item.deferred != nil {
+                newConversations[ticketID]?.append(
+                    ConversationEntry(
+                        at: item.createdAt.timeIntervalSince1970, queued: true, rowID: outboxID,
+                        messageID: item.messageID))
+            }
         }
     }
 

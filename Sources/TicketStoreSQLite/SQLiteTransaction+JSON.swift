@@ -94,6 +94,8 @@ extension SQLiteTransaction {
             }
             bytes.append(UInt8(ascii: "]"))
         }
+        json.string("author", mail.author?.rawValue)
+        if let isInternal = mail.isInternal { json.literal("isInternal", isInternal ? "true" : "false") }
         return json.finished()
     }
 

@@ -340,7 +340,7 @@ enum SyncHarness {
         // Every stored mail kept its raw bytes through the kills, in the database or in the spool: they were on disk
         // before the row that points at them committed.
         let databasePath = gw.directory.appendingPathComponent("ticketgate.sqlite").path
-        let rows = try await DatabaseQueue(path: databasePath).read { db in
+        let rows = try DatabaseQueue(path: databasePath).read { db in
             try Row.fetchAll(db, sql: "SELECT bytes, path, file_offset, size, message_id FROM raw_mail")
         }
         let kept = rows.filter { row in

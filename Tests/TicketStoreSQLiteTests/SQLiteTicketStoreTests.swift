@@ -97,6 +97,56 @@ struct SQLiteTicketStoreTests {
         #expect(outbox.map(\.deferred) == [nil, nil])
     }
 
+    @Test("a mail queued unrendered shows as a queued article in its place, and rendering writes that article once")
+    func articleWrittenWhenRendered() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let id = TicketID(kind: .incident, number: 1)
+        let ticket = sampleTicket(id)
+        let agent = MailAddress(name: "Anna", address: "anna@example.test")
+        let t0 = now
+        @Sendable func inbound(_ messageID: String, at: Date) -> Article {
+            Article(
+                ticketID: id, direction: .inbound, author: .requester, from: ticket.requester, to: [], subject: "s",
+                messageID: messageID, text: "t", createdAt: at)
+        }
+        @Sendable func queue(_ messageID: String, to: MailAddress, author: AuthorRole, at: Date) -> OutboxItem {
+            let job = DeferredMail(
+                template: "acknowledgement", locale: "en", values: [:], from: agent, to: [to], replyTo: [],
+                inReplyTo: nil, references: [], date: at, headers: [], author: author, isInternal: author == .agent)
+            return OutboxItem(
+                ticketID: id, purpose: "ack", messageID: messageID, mailFrom: "", recipients: [to.address], raw: [],
+                deferred: job, nextAttemptAt: at, createdAt: at)
+        }
+        // The first mail and its acknowledgement share an instant; a reply comes later, then a queued notice.
+        let inside = try await store.write { tx -> [String] in
+            try tx.insert(ticket)
+            try tx.insert(inbound("in-1@x", at: t0), rawMailID: nil)
+            try tx.enqueue(queue("ack@x", to: ticket.requester, author: .system, at: t0))
+            try tx.insert(inbound("in-2@x", at: t0 + 60), rawMailID: nil)
+            try tx.enqueue(queue("note@x", to: agent, author: .agent, at: t0 + 60))
+            return try tx.conversationMessageIDs(of: id)
+        }
+        #expect(inside == ["in-1@x", "ack@x", "in-2@x", "note@x"])
+        #expect(try await store.read { try $0.conversationMessageIDs(of: id) } == inside)
+        let queued = try await store.read { try $0.articles(of: id) }
+        #expect(queued.map(\.messageID) == inside)
+        #expect(queued.map(\.direction) == [.inbound, .outbound, .inbound, .outbound])
+        #expect(queued[1].subject == "" && queued[1].text == "" && queued[1].author == .system)
+        #expect(queued[3].author == .agent && queued[3].isInternal && queued[3].to == [agent])
+        #expect(try await store.read { try $0.ticketID(forMessageID: "ack@x") } == id)
+        // Rendering (later) writes each article once, at its queued time, and the conversation keeps its order.
+        try await store.write { try $0.completeOutgoing(messageID: "ack@x", subject: "Ack", text: "a", raw: [1]) }
+        try await store.write { try $0.completeOutgoing(messageID: "ack@x", subject: "Ack", text: "a", raw: [1]) }
+        let rendered = try await store.read { try $0.articles(of: id) }
+        #expect(rendered.map(\.messageID) == inside)
+        #expect(rendered[1].subject == "Ack" && rendered[1].text == "a" && rendered[1].createdAt == t0)
+        #expect(rendered[1].from == agent && rendered[1].to == [ticket.requester])
+        #expect(rendered[3].subject == "")
+        #expect(try await store.read { try $0.conversationMessageIDs(of: id) } == inside)
+        let outbox = try await store.read { try $0.outbox(status: nil) }
+        #expect(outbox.map(\.raw) == [[1], []])
+    }
+
     /// Every field of a ticket set, nested approval and SLA clock included, with text that needs escaping.
     static var richTicket: Ticket {
         let at = Date(timeIntervalSince1970: 1_795_000_000.123_456)
@@ -139,7 +189,7 @@ struct SQLiteTicketStoreTests {
     }
 
     @Test(
-        "a queued render job reads back exactly: values of every kind, addresses, threading and header fields",
+        "a queued render job reads back exactly: values of every kind, addresses, threading, header fields, author",
         arguments: [
             DeferredMail(
                 template: "acknowledgement", locale: "de",
@@ -151,7 +201,8 @@ struct SQLiteTicketStoreTests {
                 to: [MailAddress(name: nil, address: "jana@example.test")],
                 replyTo: [MailAddress(name: "Desk", address: "it@example.test")], inReplyTo: "a@b",
                 references: ["r1@x", "a@b"], date: Date(timeIntervalSince1970: 1_795_000_000.123_456),
-                headers: [.init(name: "X-Ticketgate-Ticket", value: "INC-000001"), .init(name: "A", value: "é\t")]),
+                headers: [.init(name: "X-Ticketgate-Ticket", value: "INC-000001"), .init(name: "A", value: "é\t")],
+                author: .agent, isInternal: true),
             DeferredMail(
                 template: "closed", locale: "en", values: [:], from: MailAddress(name: nil, address: "it@x.test"),
                 to: [], replyTo: [], inReplyTo: nil, references: [], date: Date(timeIntervalSince1970: 0),
