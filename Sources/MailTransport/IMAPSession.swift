@@ -107,25 +107,109 @@ public actor IMAPSession {
 
     /// Connects and logs in, then asks for the capabilities (libcurl does not expose the ones it saw) without
     /// waiting for the answer.
+    ///
+    /// With a password that an IMAP quoted string can carry, libcurl only connects (TCP and TLS; for STARTTLS also
+    /// the greeting, `CAPABILITY` and `STARTTLS`) and this session sends `LOGIN` itself right after the greeting:
+    /// one round trip instead of libcurl's `CAPABILITY` then `AUTHENTICATE`. OAuth, credentials that need a
+    /// literal, a greeting with `LOGINDISABLED`, and a refusal that does not say the credentials are wrong
+    /// (`[AUTHENTICATIONFAILED]`) go through libcurl's login, which negotiates a SASL mechanism.
     public func connect() throws(TransportError) {
         guard handle == nil else { return }
+        if let login = Self.loginCommand(for: endpoint) {
+            try open(libcurlLogin: false)
+            // Over STARTTLS libcurl has read the greeting (and would have stopped at a PREAUTH).
+            switch endpoint.security == .starttls ? .login : try readGreeting() {
+            case .login:
+                let tag = try send(login)
+                capabilityTag = try send("CAPABILITY")  // answered after the login, read when first needed
+                do {
+                    _ = try awaitCompletion(tag: tag, command: "LOGIN")
+                    return
+                } catch {
+                    handle = nil
+                    guard case .commandFailed(_, _, let response) = error else { throw error }
+                    if response.uppercased().contains("[AUTHENTICATIONFAILED]") {
+                        throw .authenticationFailed(
+                            server: endpoint.serverName, username: endpoint.username, detail: response)
+                    }
+                }
+            case .preauthenticated:
+                capabilityTag = try send("CAPABILITY")
+                return
+            case .loginDisabled:
+                handle = nil
+            }
+        }
+        try open(libcurlLogin: true)
+        capabilityTag = try send("CAPABILITY")
+    }
+
+    /// `LOGIN "user" "password"` when both are printable ASCII (a quoted string holds them, `\` and `"` escaped)
+    /// and no OAuth token is set; nil otherwise.
+    static func loginCommand(for endpoint: IMAPEndpoint) -> String? {
+        guard endpoint.oauthToken == nil else { return nil }
+        let printable: (String) -> Bool = { $0.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        let password = endpoint.password ?? ""
+        guard printable(endpoint.username), printable(password), let user = try? quoted(endpoint.username),
+            let secret = try? quoted(password)
+        else { return nil }
+        return "LOGIN \(user) \(secret)"
+    }
+
+    /// What a server's greeting leaves to do.
+    enum Greeting {
+        case login
+        case preauthenticated
+        /// `LOGINDISABLED`: the server takes only a SASL mechanism.
+        case loginDisabled
+    }
+
+    /// Reads the server's greeting on a connection libcurl only opened; `BYE` throws.
+    private func readGreeting() throws(TransportError) -> Greeting {
+        let greeting = try readResponse()
+        let text = greeting.text.uppercased()
+        if text.hasPrefix("* BYE") {
+            handle = nil
+            throw .connectionLost(server: endpoint.serverName, detail: greeting.text)
+        }
+        if text.hasPrefix("* PREAUTH") { return .preauthenticated }
+        guard greeting.kind == .untagged, text.hasPrefix("* OK") else {
+            handle = nil
+            throw .protocolViolation(server: endpoint.serverName, detail: "unexpected greeting: \(greeting.text)")
+        }
+        return text.contains("LOGINDISABLED") ? .loginDisabled : .login
+    }
+
+    /// Opens the connection with libcurl: with its IMAP login, or (`libcurlLogin` false) without credentials, where
+    /// implicit TLS and plain connections are opened as a bare TLS or TCP stream (an `https`/`http` URL with
+    /// `CONNECT_ONLY`, no proxy, no ALPN) and STARTTLS stops after `STARTTLS`.
+    private func open(libcurlLogin: Bool) throws(TransportError) {
         let curl = CurlHandle()
         var components = URLComponents(url: endpoint.url, resolvingAgainstBaseURL: false)
         components?.path = "/"
         components?.user = nil
         components?.password = nil
+        if !libcurlLogin && endpoint.security != .starttls {
+            let implicit = endpoint.security == .implicit
+            components?.port = endpoint.url.port ?? (implicit ? 993 : 143)
+            components?.scheme = implicit ? "https" : "http"
+            curl.set(CURLOPT_PROXY, "")
+            curl.set(CURLOPT_SSL_ENABLE_ALPN, 0)
+        }
         guard let url = components?.string else {
             throw .invalidArgument("the IMAP URL \(endpoint.url) is not valid")
         }
         curl.set(CURLOPT_URL, url)
-        curl.set(CURLOPT_USERNAME, endpoint.username)
         curl.set(CURLOPT_CONNECT_ONLY, 1)
         curl.set(CURLOPT_CONNECTTIMEOUT_MS, Int(endpoint.connectTimeout.milliseconds))
-        if let token = endpoint.oauthToken {
-            curl.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
-            curl.set(CURLOPT_XOAUTH2_BEARER, token)
-        } else {
-            curl.set(CURLOPT_PASSWORD, endpoint.password ?? "")
+        if libcurlLogin {
+            curl.set(CURLOPT_USERNAME, endpoint.username)
+            if let token = endpoint.oauthToken {
+                curl.set(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2")
+                curl.set(CURLOPT_XOAUTH2_BEARER, token)
+            } else {
+                curl.set(CURLOPT_PASSWORD, endpoint.password ?? "")
+            }
         }
         switch endpoint.security {
         case .starttls: curl.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
@@ -142,7 +226,7 @@ public actor IMAPSession {
         reader = IMAPResponseReader()
         sentAhead = []
         early = []
-        capabilityTag = try send("CAPABILITY")
+        capabilityTag = nil
     }
 
     static func mapConnectError(_ code: CURLcode, message: String, endpoint: IMAPEndpoint) -> TransportError {

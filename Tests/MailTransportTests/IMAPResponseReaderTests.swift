@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import MailTransport
@@ -105,5 +106,21 @@ struct IMAPResponseReaderTests {
     func quoting() throws {
         #expect(try IMAPSession.quoted("a\"b\\c") == "\"a\\\"b\\\\c\"")
         #expect(throws: TransportError.self) { try IMAPSession.quoted("a\r\nb") }
+    }
+
+    @Test("our own LOGIN carries printable ASCII credentials quoted; anything else is left to libcurl's SASL login")
+    func loginCommand() {
+        func login(_ user: String, _ password: String?, token: String? = nil) -> String? {
+            IMAPSession.loginCommand(
+                for: IMAPEndpoint(
+                    url: URL(string: "imap://mail.example.test")!, username: user, password: password,
+                    oauthToken: token))
+        }
+        #expect(login("anna", "secret") == #"LOGIN "anna" "secret""#)
+        #expect(login(#"it\desk"#, #"se"cr\et x"#) == #"LOGIN "it\\desk" "se\"cr\\et x""#)
+        #expect(login("anna", nil) == #"LOGIN "anna" """#)
+        #expect(login("anna", "gehéim") == nil)  // needs a literal: libcurl's AUTHENTICATE PLAIN carries UTF-8
+        #expect(login("anna", "a\tb") == nil)
+        #expect(login("anna", "x", token: "ya29.token") == nil)  // XOAUTH2 stays with libcurl
     }
 }

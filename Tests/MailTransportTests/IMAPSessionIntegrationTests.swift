@@ -154,6 +154,31 @@ struct IMAPSessionIntegrationTests {
         await session.logout()
     }
 
+    @Test(
+        "passwords that need quoting (our LOGIN) or are not ASCII (libcurl's SASL login) log in; wrong ones fail",
+        arguments: [("quoting", #"se"cr\et"#), ("unicode", "gehéim")])
+    func specialPasswords(user: String, password: String) async throws {
+        for endpoint in [
+            stack.endpoint(user: user, password: password),
+            IMAPEndpoint(
+                url: URL(string: "imaps://localhost:\(stack.imapsPort)")!, username: user, password: password,
+                caFile: stack.caFile),
+        ] {
+            let session = IMAPSession(endpoint: endpoint)
+            try await session.connect()
+            #expect(try await session.select("INBOX").uidValidity > 0)
+            #expect(await session.capabilities.contains("IDLE"))
+            await session.logout()
+        }
+        let wrong = IMAPSession(endpoint: stack.endpoint(user: user, password: password + "x"))
+        await #expect {
+            try await wrong.connect()
+        } throws: { error in
+            guard case .authenticationFailed(_, let name, _) = error as? TransportError else { return false }
+            return name == user
+        }
+    }
+
     @Test("a wrong password is an authentication error that names the user")
     func wrongPassword() async throws {
         let session = IMAPSession(endpoint: stack.endpoint(user: stack.newUser(), password: "wrong"))
