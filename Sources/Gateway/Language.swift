@@ -71,10 +71,19 @@ public enum LanguageChooser {
                 }
             }
             scanner.scanBytes(opening) { token in
-                for language in hints(bytes: token) { score(language) }
+                // Most words are short and without an apostrophe: their languages come as bits, no strings.
+                if token.count <= 8, !token.contains(UInt8(ascii: "'")) {
+                    guard var bits = shortStopWordBits[pack(token)] else { return }
+                    while bits != 0 {
+                        points[bits.trailingZeroBitCount] += 1
+                        bits &= bits - 1
+                    }
+                } else {
+                    for language in hints(bytes: token) { score(language) }
+                }
             } letter: { scalar in
-                if germanLetters.contains(scalar) { score("de") }
-                if frenchLetters.contains(scalar) { score("fr") }
+                if germanLetters.contains(scalar) { points[german] += 1 }
+                if frenchLetters.contains(scalar) { points[french] += 1 }
             }
         }
         let ranked = zip(detectable, points).filter { $0.1 > 0 }.map { (key: $0.0, value: $0.1) }
@@ -227,6 +236,14 @@ public enum LanguageChooser {
     /// Up to eight bytes as one integer (letters are never 0, so lengths cannot collide).
     static func pack<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> UInt64 {
         bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static let german = detectable.firstIndex(of: "de")!
+    static let french = detectable.firstIndex(of: "fr")!
+
+    /// `shortStopWords` as bit sets over `detectable` (bit i: `detectable[i]`), for `detect`'s scoring loop.
+    static let shortStopWordBits: [UInt64: UInt8] = shortStopWords.mapValues { languages in
+        languages.reduce(0) { $0 | 1 << detectable.firstIndex(of: $1)! }
     }
 
     /// `stopWordLanguages` for the words of up to eight bytes, keyed by `pack`.

@@ -243,19 +243,17 @@ extension MailProcessor {
             subject: "", messageID: messageID, inReplyTo: parent, references: references, date: now,
             extraHeaders: headers, text: "", attachments: attachments)
         let template = type(of: view).templateName
-        let values = templates.values(of: view, locale: language)
         // Queued unrendered: the sender renders and composes right before the first attempt (`DeferredMail`), and
         // writes the outbound article then. Attachments are not kept with the row, so a mail carrying some is
         // rendered, and its article written, now.
         var deferred: DeferredMail?
         var rendered: RenderedOutgoing?
-        if attachments.isEmpty, let stored = DeferredMail.values(values) {
+        if attachments.isEmpty, let stored = templates.storedValues(of: view, locale: language) {
             deferred = DeferredMail(
                 template: template, locale: language, values: stored, envelope: envelope, author: authorRole,
                 isInternal: isAgent)
         } else {
-            let mail = RenderedOutgoing(
-                try templates.render(template, locale: language, values: values), envelope: envelope)
+            let mail = RenderedOutgoing(try templates.render(view, locale: language), envelope: envelope)
             rendered = mail
             try tx.insert(
                 Article(

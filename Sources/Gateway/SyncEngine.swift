@@ -231,16 +231,20 @@ public struct SyncEngine: Sendable {
             while let step = try await ready.take() {
                 switch step {
                 case .batch(let prepared):
-                    let fresh = prepared.filter { $0.origin.uid > lastUID }
+                    // Copied only when needed: a prepared mail holds many references, each retained per copy.
+                    let fresh =
+                        prepared.allSatisfy { $0.origin.uid > lastUID }
+                        ? prepared : prepared.filter { $0.origin.uid > lastUID }
                     let size = max(1, mailsPerTransaction)
                     for start in stride(from: 0, to: fresh.count, by: size) {
-                        let chunk = Array(fresh[start..<min(start + size, fresh.count)])
+                        let chunk = fresh.count <= size ? fresh : Array(fresh[start..<min(start + size, fresh.count)])
                         let outcomes = try await process(chunk, mailbox: mailbox.name, uidValidity: uidValidity)
-                        for (mail, outcome) in zip(chunk, outcomes) {
+                        for (index, outcome) in zip(chunk.indices, outcomes) {
+                            let uid = chunk[index].origin.uid
                             report.fetched += 1
-                            lastUID = mail.origin.uid
-                            done.append(mail.origin.uid)
-                            record(outcome, uid: mail.origin.uid, mailbox: mailbox.name, report: &report)
+                            lastUID = uid
+                            done.append(uid)
+                            record(outcome, uid: uid, mailbox: mailbox.name, report: &report)
                         }
                     }
                 case .oversize(let uid, let size, let path, let head):

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import ServiceDesk
 
 /// A rendered message: subject and plain text always, HTML when the template set has one.
 public struct RenderedMail: Sendable, Equatable {
@@ -94,6 +95,17 @@ public struct TemplateSet: Sendable {
             guard let code = values[field] as? String else { continue }
             values["\(field)_label"] =
                 label(category, code, locale: locale) ?? code.replacingOccurrences(of: "_", with: " ")
+        }
+        return values
+    }
+
+    /// `values(of:locale:)` as a queued mail stores them; nil when a value is of a kind a row does not hold.
+    func storedValues<View: TemplateViewModel>(of view: View, locale: String) -> [String: DeferredMail.Value]? {
+        guard var values = view.storedValues else { return DeferredMail.values(self.values(of: view, locale: locale)) }
+        for (field, category) in View.labelledFields {
+            guard case .text(let code) = values[field] else { continue }
+            values["\(field)_label"] = .text(
+                label(category, code, locale: locale) ?? code.replacingOccurrences(of: "_", with: " "))
         }
         return values
     }

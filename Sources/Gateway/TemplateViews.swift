@@ -1,4 +1,5 @@
 import Foundation
+import ServiceDesk
 
 /// What one template may show: a narrow struct of plain values (never a domain entity), so templates cannot reach
 /// into tickets and `templates check` knows every key a template may use (from `sample`).
@@ -13,11 +14,15 @@ public protocol TemplateViewModel: Sendable {
     static var labelledFields: [String: String] { get }
     /// The Mustache context; nil or empty optional fields are left out so `{{#field}}` sections skip them.
     var values: [String: Any] { get }
+    /// `values` as a queued mail stores them, built without boxing into `Any` (a view queued for every new ticket
+    /// offers it); nil to derive them from `values`.
+    var storedValues: [String: DeferredMail.Value]? { get }
 }
 
 extension TemplateViewModel {
     public static var variants: [String: Self] { [:] }
     public static var labelledFields: [String: String] { [:] }
+    public var storedValues: [String: DeferredMail.Value]? { nil }
 }
 
 /// Every view model, i.e. every template Ticketgate sends; `templates check` and the golden tests walk this list.
@@ -79,6 +84,19 @@ public struct AcknowledgementView: TemplateViewModel {
             "is_request": kind == "service_request", "requester_name": requesterName, "instance_name": instanceName,
             "ticket_ref": ticketRef,
         ])
+    }
+
+    public var storedValues: [String: DeferredMail.Value]? {
+        var values: [String: DeferredMail.Value] = [:]
+        values.reserveCapacity(10)
+        for (key, text) in [
+            ("ticket_id", ticketID), ("subject", subject), ("priority", priority), ("kind", kind),
+            ("requester_name", requesterName ?? ""), ("instance_name", instanceName), ("ticket_ref", ticketRef),
+        ] where !text.isEmpty {
+            values[key] = .text(text)
+        }
+        values["is_request"] = .flag(kind == "service_request")
+        return values
     }
 
     public static var sample: Self {

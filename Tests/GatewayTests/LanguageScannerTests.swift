@@ -105,4 +105,16 @@ import Testing
             #expect(fromBytes == LanguageChooser.hints(word), "\(word)")
         }
     }
+
+    @Test("the scoring bits of every short stop word name exactly its languages, and only short stop words have bits")
+    func scoringBits() {
+        let detectable = LanguageChooser.detectable
+        #expect(LanguageChooser.shortStopWordBits.count == LanguageChooser.shortStopWords.count)
+        for (key, languages) in LanguageChooser.shortStopWords {
+            let bits = LanguageChooser.shortStopWordBits[key] ?? 0
+            let named = detectable.indices.filter { bits & (1 << $0) != 0 }.map { detectable[$0] }
+            #expect(named == languages.sorted())
+        }
+        #expect(detectable[LanguageChooser.german] == "de" && detectable[LanguageChooser.french] == "fr")
+    }
 }
