@@ -39,8 +39,10 @@ public struct SyncEngine: Sendable {
     /// so this bounds requests, not memory.
     public var fetchesAhead = 4
     /// The first new mails fetched together with the folder's selection (UIDs after the checkpoint), each cut at
-    /// `openingBytes`: at most 8 MB whatever their sizes, and about as many as the store writes in one round trip.
-    public var openingCount = 128
+    /// `openingBytes`: at most 2 MB whatever their sizes. Few, so the store starts early: the selection waits for
+    /// all of them, and the later fetches are under way meanwhile (5,000 mails at 20 ms RTT: 32 took 0.58 s, 128
+    /// took 0.61 s, medians of 21 interleaved runs).
+    public var openingCount = 32
     public var openingBytes = 64 << 10
     public var clock: @Sendable () -> Date = { Date() }
     /// Where synced mails' raw bytes go, off the store's writer; nil keeps them in the database.

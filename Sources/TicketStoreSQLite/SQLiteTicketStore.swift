@@ -373,8 +373,15 @@ final class SQLiteTransaction: TicketWriting {
         }
     }
 
+    /// The ticket a Message-ID belongs to: an outbound mail's from `message_ref` (which older stores also filled
+    /// for inbound mail), else the inbound article's own.
     func ticketID(forMessageID messageID: String) throws -> TicketID? {
-        try text("SELECT ticket_id FROM message_ref WHERE message_id = ?", .text(messageID)).flatMap { TicketID($0) }
+        try text(
+            """
+            SELECT ticket_id FROM message_ref WHERE message_id = ?1
+            UNION ALL SELECT ticket_id FROM article WHERE message_id = ?1 AND direction = 'in' LIMIT 1
+            """, .text(messageID)
+        ).flatMap { TicketID($0) }
     }
 
     func hasInboundArticle(messageID: String) throws -> Bool {
@@ -710,6 +717,8 @@ final class SQLiteTransaction: TicketWriting {
                     at: article.createdAt.timeIntervalSince1970, queued: false, rowID: rowID,
                     messageID: article.messageID))
         }
+        // An inbound article's own row (and its unique index) already maps its Message-ID to the ticket.
+        guard article.direction == .outbound else { return }
         try run(
             "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),
             .text(ticketID))

@@ -285,6 +285,40 @@ struct SQLiteTicketStoreTests {
         #expect(try await store.read { try $0.articles(of: ticket.id).count } == 1)
     }
 
+    @Test("every Message-ID finds its ticket: inbound by its article, outbound and queued by their reference row")
+    func messageIDsFindTheirTicket() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let first = sampleTicket(TicketID(kind: .incident, number: 1))
+        let second = sampleTicket(TicketID(kind: .incident, number: 2))
+        let now = self.now
+        try await store.write { tx in
+            try tx.insert(first)
+            try tx.insert(second)
+            let articles: [(Ticket, String, Article.Direction)] = [
+                (first, "in-1@x", .inbound), (second, "in-2@x", .inbound), (first, "out-1@x", .outbound),
+            ]
+            for (ticket, id, direction) in articles {
+                try tx.insert(
+                    Article(
+                        ticketID: ticket.id, direction: direction, author: .requester, from: ticket.requester, to: [],
+                        subject: "s", messageID: id, text: "t", createdAt: now), rawMailID: nil)
+            }
+            try tx.enqueue(
+                OutboxItem(
+                    ticketID: second.id, purpose: "ack", messageID: "queued@x", mailFrom: "", recipients: ["a@b.test"],
+                    raw: [1], nextAttemptAt: now, createdAt: now))
+        }
+        let found = try await store.read { tx in
+            try ["in-1@x", "in-2@x", "out-1@x", "queued@x", "unknown@x"].map { try tx.ticketID(forMessageID: $0) }
+        }
+        #expect(found == [first.id, second.id, first.id, second.id, nil])
+        // An inbound mail's own article row is its reference: no second row for it.
+        let references = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT message_id FROM message_ref ORDER BY message_id")
+        }
+        #expect(references == ["out-1@x", "queued@x"])
+    }
+
     @Test("a ticket created in a transaction knows its conversation there exactly as the database tells it later")
     func newTicketConversation() async throws {
         let store = try SQLiteTicketStore(path: path)
