@@ -164,9 +164,10 @@ public actor IMAPSession {
         case loginDisabled
     }
 
-    /// Reads the server's greeting on a connection libcurl only opened; `BYE` throws.
+    /// Reads the server's greeting on a connection libcurl only opened, within the connect timeout (a server that
+    /// accepts but never greets is as unreachable as one that does not answer); `BYE` throws.
     private func readGreeting() throws(TransportError) -> Greeting {
-        let greeting = try readResponse()
+        let greeting = try readResponse(timeout: endpoint.connectTimeout)
         let text = greeting.text.uppercased()
         if text.hasPrefix("* BYE") {
             handle = nil
@@ -656,7 +657,7 @@ public actor IMAPSession {
         _ = try receiveOnce(curl)
     }
 
-    private func readResponse() throws(TransportError) -> IMAPResponse {
+    private func readResponse(timeout: Duration? = nil) throws(TransportError) -> IMAPResponse {
         while true {
             do {
                 if let response = try reader.next() { return response }
@@ -664,17 +665,17 @@ public actor IMAPSession {
                 handle = nil
                 throw .protocolViolation(server: endpoint.serverName, detail: error.description)
             }
-            try receiveMore()
+            try receiveMore(timeout: timeout ?? endpoint.ioTimeout)
         }
     }
 
-    private func receiveMore() throws(TransportError) {
+    private func receiveMore(timeout: Duration) throws(TransportError) {
         guard let curl = handle else {
             throw .connectionLost(server: endpoint.serverName, detail: "not connected")
         }
-        let deadline = ContinuousClock.now + endpoint.ioTimeout
+        let deadline = ContinuousClock.now + timeout
         while try !receiveOnce(curl) {
-            try waitForSocket(curl, events: Int16(POLLIN), deadline: deadline)
+            try waitForSocket(curl, events: Int16(POLLIN), deadline: deadline, timeout: timeout)
         }
     }
 
@@ -715,13 +716,13 @@ public actor IMAPSession {
                 handle = nil
                 throw .connectionLost(server: endpoint.serverName, detail: curl.message(for: code))
             }
-            try waitForSocket(curl, events: Int16(POLLOUT), deadline: deadline)
+            try waitForSocket(curl, events: Int16(POLLOUT), deadline: deadline, timeout: endpoint.ioTimeout)
         }
     }
 
-    private func waitForSocket(_ curl: CurlHandle, events: Int16, deadline: ContinuousClock.Instant)
-        throws(TransportError)
-    {
+    private func waitForSocket(
+        _ curl: CurlHandle, events: Int16, deadline: ContinuousClock.Instant, timeout: Duration
+    ) throws(TransportError) {
         let socket = curl.activeSocket()
         guard socket >= 0 else {
             handle = nil
@@ -730,7 +731,7 @@ public actor IMAPSession {
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else {
             handle = nil
-            throw .connectionLost(server: endpoint.serverName, detail: "no answer within \(endpoint.ioTimeout)")
+            throw .connectionLost(server: endpoint.serverName, detail: "no answer within \(timeout)")
         }
         var descriptor = pollfd(fd: socket, events: events, revents: 0)
         _ = poll(&descriptor, 1, Int32(min(remaining.milliseconds, 1000)))

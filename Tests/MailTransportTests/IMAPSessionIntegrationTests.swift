@@ -212,6 +212,39 @@ struct IMAPSessionIntegrationTests {
         }
     }
 
+    @Test("a server that accepts the connection but never greets is given up after the connect timeout")
+    func silentServer() async throws {
+        // A listening socket nobody accepts on: the kernel completes the handshake, no greeting ever comes.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let session = IMAPSession(
+            endpoint: IMAPEndpoint(
+                url: URL(string: "imap://127.0.0.1:\(port)")!, username: "x", password: "y",
+                connectTimeout: .milliseconds(300), ioTimeout: .seconds(600)))
+        do {
+            try await session.connect()
+            Issue.record("a silent server was taken for an IMAP server")
+        } catch {
+            guard case .connectionLost(_, let detail) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(detail.contains("0.3 seconds"), "\(detail)")
+            #expect(error.isTemporary)
+        }
+    }
+
     @Test("IMAPS and STARTTLS verify against the harness CA; an untrusted certificate is refused")
     func tls() async throws {
         let user = stack.newUser()
