@@ -105,10 +105,14 @@ public struct SyncEngine: Sendable {
         return try await Self.open(mailbox, token: token)
     }
 
-    static func open(_ mailbox: Configuration.Mailbox, token: String?) async throws -> IMAPSession {
+    /// A logged-in session; with `awaitingLogin` false the login's answer comes with the first command's (see
+    /// `IMAPSession.connect(awaitingLogin:)`).
+    static func open(_ mailbox: Configuration.Mailbox, token: String?, awaitingLogin: Bool = true) async throws
+        -> IMAPSession
+    {
         let session = IMAPSession(endpoint: endpoint(for: mailbox, token: token))
         do {
-            try await session.connect()
+            try await session.connect(awaitingLogin: awaitingLogin)
         } catch {
             throw GatewayError.mailbox(name: mailbox.name, error)
         }
@@ -116,7 +120,8 @@ public struct SyncEngine: Sendable {
     }
 
     /// The first mailbox's connection, opened as soon as the configuration is read so that its round trips overlap
-    /// the rest of the start-up. Not for a mailbox whose OAuth token may need a refresh: that needs the store.
+    /// the rest of the start-up; its login is answered together with the selection. Not for a mailbox whose OAuth
+    /// token may need a refresh: that needs the store.
     struct EarlyConnection: Sendable {
         let mailbox: String
         let session: Task<IMAPSession, any Error>
@@ -125,7 +130,7 @@ public struct SyncEngine: Sendable {
             guard let mailbox = configuration.mailboxes.first, mailbox.imap.oauth == nil else { return nil }
             self.mailbox = mailbox.name
             let token = mailbox.imap.oauthToken?.value
-            session = Task { try await SyncEngine.open(mailbox, token: token) }
+            session = Task { try await SyncEngine.open(mailbox, token: token, awaitingLogin: false) }
         }
 
         /// Closes the connection unused (start-up failed after it was opened).

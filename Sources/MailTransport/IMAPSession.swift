@@ -78,6 +78,11 @@ public actor IMAPSession {
     /// The tag of the `CAPABILITY` sent right after login and not read yet: the next command goes out before its
     /// answer is read, which saves a round trip on every connection.
     private var capabilityTag: String?
+    /// The tag of our own `LOGIN` when `connect(awaitingLogin: false)` left its answer unread: read before any other.
+    private var loginTag: String?
+    /// Set when that `LOGIN` was refused without saying the credentials are wrong: the first command is then done
+    /// again over a connection on which libcurl logs in (it negotiates a SASL mechanism).
+    private var retryWithLibcurlLogin = false
     /// Bulk fetches sent before they were asked for (`fetchMessages(_:sendingAhead:)`), oldest first, not read yet.
     private var sentAhead: [(set: String, tag: String)] = []
     /// Mails of fetches sent ahead that arrived before an earlier fetch completed.
@@ -100,6 +105,7 @@ public actor IMAPSession {
     }
 
     private func settleCapabilities() throws(TransportError) {
+        try settleLogin()
         guard let tag = capabilityTag else { return }
         capabilityTag = nil
         knownCapabilities = Self.parseCapabilities(try awaitCompletion(tag: tag, command: "CAPABILITY"))
@@ -113,25 +119,25 @@ public actor IMAPSession {
     /// one round trip instead of libcurl's `CAPABILITY` then `AUTHENTICATE`. OAuth, credentials that need a
     /// literal, a greeting with `LOGINDISABLED`, and a refusal that does not say the credentials are wrong
     /// (`[AUTHENTICATIONFAILED]`) go through libcurl's login, which negotiates a SASL mechanism.
-    public func connect() throws(TransportError) {
+    ///
+    /// With `awaitingLogin` false the answer to our `LOGIN` is read with the first command's, which then travels
+    /// in the same round trip (a sync's `SELECT`); a refused login is then that command's error.
+    public func connect(awaitingLogin: Bool = true) throws(TransportError) {
         guard handle == nil else { return }
         if let login = Self.loginCommand(for: endpoint) {
             try open(libcurlLogin: false)
             // Over STARTTLS libcurl has read the greeting (and would have stopped at a PREAUTH).
             switch endpoint.security == .starttls ? .login : try readGreeting() {
             case .login:
-                let tag = try send(login)
+                loginTag = try send(login)
                 capabilityTag = try send("CAPABILITY")  // answered after the login, read when first needed
+                if !awaitingLogin { return }
                 do {
-                    _ = try awaitCompletion(tag: tag, command: "LOGIN")
+                    try settleLogin()
                     return
                 } catch {
-                    handle = nil
-                    guard case .commandFailed(_, _, let response) = error else { throw error }
-                    if response.uppercased().contains("[AUTHENTICATIONFAILED]") {
-                        throw .authenticationFailed(
-                            server: endpoint.serverName, username: endpoint.username, detail: response)
-                    }
+                    guard retryWithLibcurlLogin else { throw error }
+                    retryWithLibcurlLogin = false
                 }
             case .preauthenticated:
                 capabilityTag = try send("CAPABILITY")
@@ -228,6 +234,23 @@ public actor IMAPSession {
         sentAhead = []
         early = []
         capabilityTag = nil
+        loginTag = nil
+        retryWithLibcurlLogin = false
+    }
+
+    /// Reads the answer to our own `LOGIN` if it is still unread. A refusal drops the connection and is an
+    /// authentication failure; unless it says the credentials are wrong, `retryWithLibcurlLogin` is set.
+    private func settleLogin() throws(TransportError) {
+        guard let tag = loginTag else { return }
+        loginTag = nil
+        do {
+            _ = try awaitCompletion(tag: tag, command: "LOGIN")
+        } catch {
+            handle = nil
+            guard case .commandFailed(_, _, let response) = error else { throw error }
+            retryWithLibcurlLogin = !response.uppercased().contains("[AUTHENTICATIONFAILED]")
+            throw .authenticationFailed(server: endpoint.serverName, username: endpoint.username, detail: response)
+        }
     }
 
     static func mapConnectError(_ code: CURLcode, message: String, endpoint: IMAPEndpoint) -> TransportError {
@@ -577,6 +600,18 @@ public actor IMAPSession {
     /// Sends several commands at once and collects each one's responses in order: one round trip for all of them.
     /// A command the server refuses (NO/BAD) gives its failure in its place; a lost connection throws.
     public func pipeline(_ texts: [String]) throws(TransportError) -> [Result<[IMAPResponse], TransportError>] {
+        do {
+            return try pipelineOnce(texts)
+        } catch {
+            // The first command after `connect(awaitingLogin: false)`, refused with the login: again over libcurl's.
+            guard retryWithLibcurlLogin else { throw error }
+            try open(libcurlLogin: true)
+            capabilityTag = try send("CAPABILITY")
+            return try pipelineOnce(texts)
+        }
+    }
+
+    private func pipelineOnce(_ texts: [String]) throws(TransportError) -> [Result<[IMAPResponse], TransportError>] {
         try settleSentAhead()
         var tags: [String] = []
         for text in texts { tags.append(try send(text)) }

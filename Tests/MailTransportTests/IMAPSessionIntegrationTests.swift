@@ -179,6 +179,27 @@ struct IMAPSessionIntegrationTests {
         }
     }
 
+    @Test("a login left unanswered by connect travels with the first command, which reports a refusal")
+    func loginWithFirstCommand() async throws {
+        let user = stack.newUser()
+        try await stack.deliver("Subject: one\r\n\r\nbody\r\n", to: user)
+        let session = IMAPSession(endpoint: stack.endpoint(user: user))
+        try await session.connect(awaitingLogin: false)
+        #expect(try await session.select("INBOX", sizesFrom: 1).sizes.map(\.uid) == [1])
+        #expect(await session.capabilities.contains("IDLE"))
+        await session.logout()
+
+        let wrong = IMAPSession(endpoint: stack.endpoint(user: user, password: "wrong"))
+        try await wrong.connect(awaitingLogin: false)  // nothing read yet
+        await #expect {
+            _ = try await wrong.select("INBOX")
+        } throws: { error in
+            guard case .authenticationFailed(_, let name, _) = error as? TransportError else { return false }
+            return name == user
+        }
+        #expect(await !wrong.isConnected)
+    }
+
     @Test("a wrong password is an authentication error that names the user")
     func wrongPassword() async throws {
         let session = IMAPSession(endpoint: stack.endpoint(user: stack.newUser(), password: "wrong"))
