@@ -822,7 +822,10 @@ final class SQLiteTransaction: TicketWriting {
                 "INSERT OR IGNORE INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
                 .integer(outboxID), .text(key), .flag(item.mailFrom.isEmpty),
                 .real(item.createdAt.timeIntervalSince1970))
-            if item.mailFrom.isEmpty { automaticSent[key]?.times.append(item.createdAt.timeIntervalSince1970) }
+            // Counted as the table counts it: an address named twice in one mail is one row.
+            if item.mailFrom.isEmpty, db.changesCount > 0 {
+                automaticSent[key]?.times.append(item.createdAt.timeIntervalSince1970)
+            }
         }
         // The outbound article inserted just before has already mapped its Message-ID to the ticket.
         if let ticketID = item.ticketID, article == nil {
