@@ -98,13 +98,10 @@ public enum LanguageChooser {
     /// Apostrophes (also `’`) stay inside words so `don't` and `j'ai` can be recognised; other letters than ASCII
     /// (and combining marks) are lowercased by their Unicode mapping, so decomposed `très` still compares equal.
     struct WordScanner {
-        private var word: [UInt8] = []
         private var lineStart = true
         private var quoted = false
 
-        init() {
-            word.reserveCapacity(32)
-        }
+        init() {}
 
         mutating func scan(
             _ bytes: UnsafeBufferPointer<UInt8>, word emit: (String) -> Void, letter: (Unicode.Scalar) -> Void
@@ -112,43 +109,71 @@ public enum LanguageChooser {
             scanBytes(bytes, word: { emit(String(decoding: $0, as: UTF8.self)) }, letter: letter)
         }
 
-        /// `scan` with each word as its UTF-8 bytes, valid only during the call.
+        /// `scan` with each word as its UTF-8 bytes, valid only during the call. A word is gathered in scratch memory
+        /// sized for the text (a lowercase mapping writes at most one and a half times the bytes it reads), so adding
+        /// a letter is a store and a count: this runs on the opening of every incoming mail.
         mutating func scanBytes(
             _ bytes: UnsafeBufferPointer<UInt8>, word emit: (UnsafeBufferPointer<UInt8>) -> Void,
             letter: (Unicode.Scalar) -> Void
         ) {
-            var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte < 0x80 {
-                    index += 1
-                    ascii(byte, emit)
-                    continue
-                }
-                // A multi-byte scalar (the prefix was cut on a scalar boundary; broken UTF-8 counts as a separator).
-                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
-                var value = UInt32(byte) & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F)
-                var valid = length > 1 && index + length <= bytes.count
-                if valid {
-                    for offset in 1..<length {
-                        let next = bytes[index + offset]
-                        valid = valid && next & 0xC0 == 0x80
-                        value = value << 6 | UInt32(next & 0x3F)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 3 * bytes.count + 4) { scratch in
+                var word = Word(bytes: scratch.baseAddress!, capacity: scratch.count)
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte < 0x80 {
+                        index += 1
+                        ascii(byte, &word, emit)
+                        continue
                     }
+                    // A multi-byte scalar (the prefix was cut on a scalar boundary; broken UTF-8 counts as a
+                    // separator).
+                    let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                    var value = UInt32(byte) & (length == 4 ? 0x07 : length == 3 ? 0x0F : 0x1F)
+                    var valid = length > 1 && index + length <= bytes.count
+                    if valid {
+                        for offset in 1..<length {
+                            let next = bytes[index + offset]
+                            valid = valid && next & 0xC0 == 0x80
+                            value = value << 6 | UInt32(next & 0x3F)
+                        }
+                    }
+                    index += valid ? length : 1
+                    guard valid, let scalar = Unicode.Scalar(value) else {
+                        word.flush(emit)
+                        continue
+                    }
+                    other(scalar, &word, emit, letter)
                 }
-                index += valid ? length : 1
-                guard valid, let scalar = Unicode.Scalar(value) else {
-                    flush(emit)
-                    continue
-                }
-                other(scalar, emit, letter)
+                word.flush(emit)
             }
-            flush(emit)
         }
 
-        private mutating func ascii(_ byte: UInt8, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+        /// The word being gathered: its bytes so far in the scanner's scratch memory.
+        private struct Word {
+            let bytes: UnsafeMutablePointer<UInt8>
+            let capacity: Int
+            var count = 0
+
+            var isEmpty: Bool { count == 0 }
+
+            /// Never past the scratch memory: a word that would not fit (which the sizing rules out) ends there.
+            mutating func append(_ byte: UInt8) {
+                guard count < capacity else { return }
+                bytes[count] = byte
+                count += 1
+            }
+
+            mutating func flush(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
+                guard count > 0 else { return }
+                emit(UnsafeBufferPointer(start: bytes, count: count))
+                count = 0
+            }
+        }
+
+        private mutating func ascii(_ byte: UInt8, _ word: inout Word, _ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
             if byte == 0x0A || byte == 0x0D {
-                flush(emit)
+                word.flush(emit)
                 lineStart = true
                 quoted = false
                 return
@@ -165,12 +190,13 @@ public enum LanguageChooser {
             } else if byte == 0x27 {
                 if !word.isEmpty { word.append(0x27) }
             } else {
-                flush(emit)
+                word.flush(emit)
             }
         }
 
         private mutating func other(
-            _ scalar: Unicode.Scalar, _ emit: (UnsafeBufferPointer<UInt8>) -> Void, _ letter: (Unicode.Scalar) -> Void
+            _ scalar: Unicode.Scalar, _ word: inout Word, _ emit: (UnsafeBufferPointer<UInt8>) -> Void,
+            _ letter: (Unicode.Scalar) -> Void
         ) {
             if lineStart {
                 if scalar.properties.isWhitespace { return }
@@ -179,18 +205,12 @@ public enum LanguageChooser {
             guard !quoted else { return }
             if scalar.value >= 0xC0 { letter(scalar) }
             if scalar.properties.isAlphabetic || scalar.properties.generalCategory == .nonspacingMark {
-                word.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+                for byte in scalar.properties.lowercaseMapping.utf8 { word.append(byte) }
             } else if scalar.value == 0x2019 {
                 if !word.isEmpty { word.append(0x27) }
             } else {
-                flush(emit)
+                word.flush(emit)
             }
-        }
-
-        private mutating func flush(_ emit: (UnsafeBufferPointer<UInt8>) -> Void) {
-            guard !word.isEmpty else { return }
-            word.withUnsafeBufferPointer(emit)
-            word.removeAll(keepingCapacity: true)
         }
     }
 
