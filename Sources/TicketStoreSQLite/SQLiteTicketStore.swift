@@ -184,6 +184,30 @@ public final class SQLiteTicketStore: TicketStore {
             // A synced mail's bytes are in a spool segment (`RawSpool`): `path`, and `file_offset` within it.
             try db.execute(sql: "ALTER TABLE raw_mail ADD COLUMN file_offset INTEGER")
         }
+        migrator.registerMigration("v11-person-facts") { db in
+            // What the intake asks about an address in one row, written once per transaction: its language, whether
+            // it takes part in any ticket (was the `participant_address` index), and the times of the automatic
+            // mails of its last 70 minutes (were `outbox_recipient` rows, kept for history). A bulk sync wrote three
+            // b-trees keyed in random order per new sender, and each commit rewrote most of their pages.
+            try db.execute(
+                sql: """
+                    CREATE TABLE person_v11 (
+                        address TEXT PRIMARY KEY, language TEXT, participant INTEGER NOT NULL DEFAULT 0,
+                        automatic TEXT) WITHOUT ROWID;
+                    INSERT INTO person_v11 (address, language) SELECT address, language FROM person;
+                    INSERT INTO person_v11 (address, participant) SELECT DISTINCT address, 1 FROM participant WHERE true
+                        ON CONFLICT(address) DO UPDATE SET participant = 1;
+                    INSERT INTO person_v11 (address, automatic)
+                        SELECT address, group_concat(printf('%!.17g', created_at)) FROM outbox_recipient
+                        WHERE automatic = 1
+                            AND created_at >= (SELECT MAX(created_at) FROM outbox_recipient WHERE automatic = 1) - 4200
+                        GROUP BY address
+                        ON CONFLICT(address) DO UPDATE SET automatic = excluded.automatic;
+                    DROP TABLE person;
+                    ALTER TABLE person_v11 RENAME TO person;
+                    DROP INDEX participant_address;
+                    """)
+        }
         return migrator
     }
 }
@@ -201,6 +225,33 @@ struct ConversationEntry: Comparable {
     }
 }
 
+/// Facts about an address that a transaction has learnt but not written yet (nil: unchanged).
+struct PendingPerson {
+    var language: String?
+    var participant = false
+    /// The whole list to keep (`Person.recent`), when an automatic mail was queued.
+    var automatic: [Double]?
+}
+
+/// How a person row keeps the times of automatic mails: exact decimal text, only those of the `window` before the
+/// latest, which covers the hour the rate limit asks about.
+enum Person {
+    static let window: Double = 4200
+
+    static func times(_ text: String?) -> [Double] {
+        text.map { $0.split(separator: ",").compactMap { Double($0) } } ?? []
+    }
+
+    static func text(_ times: [Double]) -> String {
+        times.map { "\($0)" }.joined(separator: ",")  // Swift prints the shortest text that reads back exactly
+    }
+
+    static func recent(_ times: [Double]) -> [Double] {
+        guard let latest = times.max() else { return [] }
+        return times.filter { $0 >= latest - window }
+    }
+}
+
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
     let db: Database
@@ -214,9 +265,12 @@ final class SQLiteTransaction: TicketWriting {
     private var undeliverable: [String: String?] = [:]
     /// Whether an address takes part in any ticket (lowercased address), as read or written in this transaction.
     private var participantsAnywhere: [String: Bool] = [:]
-    /// When automatic mails went to an address (lowercased) at or after `floor`: read together with what else is
-    /// learnt about the address, and added to as this transaction queues more, so the hourly limit asks no query.
-    private var automaticSent: [String: (floor: Double, times: [Double])] = [:]
+    /// When automatic mails went to an address (lowercased), as far back as `Person.window`: read with what else
+    /// is learnt about the address and added to as this transaction queues more, so the hourly limit asks no query.
+    private var automaticSent: [String: [Double]] = [:]
+    /// What this transaction learnt that the `person` rows do not hold yet, written once per address by `finish()`:
+    /// a bulk sync tells the same new sender's row its language, its first ticket and its acknowledgement.
+    private var pendingPeople: [String: PendingPerson] = [:]
     /// The conversation (`conversationMessageIDs`) of each ticket created in this transaction, kept as its articles
     /// and unrendered mails are written, with what the database orders them by: a new ticket's acknowledgement asked
     /// the database for the one mail it had just written.
@@ -512,17 +566,13 @@ final class SQLiteTransaction: TicketWriting {
         }
     }
 
+    /// Counted from the times an address's row keeps: those of the `Person.window` before its latest automatic
+    /// mail, which covers the hour the limit asks about.
     func automaticMailCount(to address: String, since: Date) throws -> Int {
         let key = address.lowercased()
         let since = since.timeIntervalSince1970
         if automaticSent[key] == nil { try learn(about: key) }
-        if let known = automaticSent[key], since >= known.floor {
-            return known.times.reduce(0) { $0 + ($1 >= since ? 1 : 0) }
-        }
-        return Int(
-            try integer(
-                "SELECT COUNT(*) FROM outbox_recipient WHERE address = ? AND automatic = 1 AND created_at >= ?",
-                .text(key), .real(since)) ?? 0)
+        return (automaticSent[key] ?? []).reduce(0) { $0 + ($1 >= since ? 1 : 0) }
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
@@ -539,32 +589,24 @@ final class SQLiteTransaction: TicketWriting {
         return participantsAnywhere[key] ?? false
     }
 
-    /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, language, participant
-    /// anywhere, automatic mails of about the last hour) in one statement instead of four, and remembers what was not
-    /// known yet. The times come as exact decimal text (17 digits round-trip a double).
+    /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, and the person row:
+    /// language, participant anywhere, recent automatic mails) in one statement, and remembers what was not known
+    /// yet, with what this transaction has not written yet on top.
     private func learn(about key: String) throws {
-        let floor = Self.automaticWindowFloor(Date())
         guard
             let row = try textRow(
                 """
-                SELECT (SELECT reason FROM undeliverable WHERE address = ?1),
-                    (SELECT language FROM person WHERE address = ?1), EXISTS (SELECT 1 FROM participant WHERE address = ?1),
-                    (SELECT group_concat(printf('%!.17g', created_at)) FROM outbox_recipient
-                        WHERE address = ?1 AND automatic = 1 AND created_at >= ?2)
-                """, columns: 4, .text(key), .real(floor))
+                SELECT (SELECT reason FROM undeliverable WHERE address = ?1), p.language, p.participant, p.automatic
+                FROM (SELECT 1) LEFT JOIN person p ON p.address = ?1
+                """, columns: 4, .text(key))
         else { return }
+        let pending = pendingPeople[key]
         if undeliverable[key] == nil { undeliverable[key] = .some(row[0]) }
-        if languages[key] == nil { languages[key] = .some(row[1]) }
-        if participantsAnywhere[key] == nil { participantsAnywhere[key] = row[2] == "1" }
-        if automaticSent[key] == nil {
-            automaticSent[key] = (floor, row[3].map { $0.split(separator: ",").compactMap { Double($0) } } ?? [])
+        if languages[key] == nil { languages[key] = .some(pending?.language ?? row[1]) }
+        if participantsAnywhere[key] == nil {
+            participantsAnywhere[key] = pending?.participant == true || row[2] == "1"
         }
-    }
-
-    /// How far back `learn` reads automatic mails: the hourly limit's window and ten minutes to spare, so a
-    /// transaction's later mails (a later `now`) still find their whole hour remembered.
-    static func automaticWindowFloor(_ now: Date) -> Double {
-        now.timeIntervalSince1970 - 3600 - 600
+        if automaticSent[key] == nil { automaticSent[key] = pending?.automatic ?? Person.times(row[3]) }
     }
 
     // MARK: writing
@@ -584,14 +626,12 @@ final class SQLiteTransaction: TicketWriting {
         return languages[key] ?? nil
     }
 
+    /// The first language recorded for an address stays.
     func recordLanguage(_ language: String, for address: String) throws {
         let key = address.lowercased()
-        try run("INSERT OR IGNORE INTO person (address, language) VALUES (?, ?)", .text(key), .text(language))
-        if db.changesCount > 0 {
-            languages[key] = .some(language)
-        } else {
-            languages.removeValue(forKey: key)  // an earlier row stays: read it when asked
-        }
+        guard try self.language(of: key) == nil else { return }
+        languages[key] = .some(language)
+        pendingPeople[key, default: PendingPerson()].language = language
     }
 
     func retryOutbox(id: Int64, at: Date) throws -> Bool {
@@ -652,7 +692,8 @@ final class SQLiteTransaction: TicketWriting {
         return TicketID(kind: kind, number: Int(last + 1))
     }
 
-    /// Writes what the transaction kept in memory (the ticket counters); the store calls it right before the commit.
+    /// Writes what the transaction kept in memory (the ticket counters, the people's facts); the store calls it
+    /// right before the commit.
     func finish() throws {
         for (kind, last) in counters {
             try run(
@@ -661,6 +702,18 @@ final class SQLiteTransaction: TicketWriting {
                 ON CONFLICT(kind) DO UPDATE SET last_number = excluded.last_number
                 """, .text(kind.rawValue), .integer(last))
         }
+        // In address order: neighbouring rows share pages.
+        for (key, person) in pendingPeople.sorted(by: { $0.key < $1.key }) {
+            try run(
+                """
+                INSERT INTO person (address, language, participant, automatic) VALUES (?, ?, ?, ?)
+                ON CONFLICT(address) DO UPDATE SET language = coalesce(person.language, excluded.language),
+                    participant = max(person.participant, excluded.participant),
+                    automatic = coalesce(excluded.automatic, person.automatic)
+                """, .text(key), .optional(person.language), .flag(person.participant),
+                .optional(person.automatic.map(Person.text)))
+        }
+        pendingPeople = [:]
     }
 
     func insert(_ ticket: Ticket) throws {
@@ -725,10 +778,14 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
+        let key = address.address.lowercased()
         try run(
             "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
-            .text(id.description), .text(address.address.lowercased()), .optional(address.name), .text(role.rawValue))
-        participantsAnywhere[address.address.lowercased()] = true
+            .text(id.description), .text(key), .optional(address.name), .text(role.rawValue))
+        if participantsAnywhere[key] != true {
+            participantsAnywhere[key] = true
+            pendingPeople[key, default: PendingPerson()].participant = true
+        }
     }
 
     func insert(_ raw: RawMail) throws -> Int64 {
@@ -758,6 +815,7 @@ final class SQLiteTransaction: TicketWriting {
         var result: T?
         let numbered = counters
         let conversations = newConversations
+        let people = pendingPeople
         do {
             try db.inSavepoint {
                 result = try body()
@@ -772,6 +830,7 @@ final class SQLiteTransaction: TicketWriting {
             outboundArticles = [:]
             newConversations = conversations
             counters = numbered
+            pendingPeople = people
             throw error
         }
         return result!
@@ -816,15 +875,13 @@ final class SQLiteTransaction: TicketWriting {
             .real(item.createdAt.timeIntervalSince1970), .optional(item.sentAt?.timeIntervalSince1970),
             .optional(item.deferred.map(Self.encodeDeferred)), article.map { .integer($0) } ?? .null)
         let outboxID = db.lastInsertedRowID
-        for address in item.recipients {
-            let key = address.lowercased()
-            try run(
-                "INSERT OR IGNORE INTO outbox_recipient (outbox_id, address, automatic, created_at) VALUES (?, ?, ?, ?)",
-                .integer(outboxID), .text(key), .flag(item.mailFrom.isEmpty),
-                .real(item.createdAt.timeIntervalSince1970))
-            // Counted as the table counts it: an address named twice in one mail is one row.
-            if item.mailFrom.isEmpty, db.changesCount > 0 {
-                automaticSent[key]?.times.append(item.createdAt.timeIntervalSince1970)
+        // An automatic mail counts toward each recipient's hourly limit once, however often it names them.
+        if item.mailFrom.isEmpty {
+            for key in Set(item.recipients.map { $0.lowercased() }) {
+                if automaticSent[key] == nil { try learn(about: key) }
+                let times = Person.recent((automaticSent[key] ?? []) + [item.createdAt.timeIntervalSince1970])
+                automaticSent[key] = times
+                pendingPeople[key, default: PendingPerson()].automatic = times
             }
         }
         // The outbound article inserted just before has already mapped its Message-ID to the ticket.
