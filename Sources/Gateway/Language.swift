@@ -59,6 +59,7 @@ public enum LanguageChooser {
             if let index = detectable.firstIndex(of: language) { points[index] += 1 }
         }
         var scanner = WordScanner()
+        let table = shortStopWordTable
         // The opening of a mail says enough; bounding it keeps detection cheap on long mails. It runs on every
         // incoming mail, so it reads UTF-8 bytes with an ASCII fast path, and decodes only the other scalars.
         var text = text
@@ -73,7 +74,7 @@ public enum LanguageChooser {
             scanner.scanBytes(opening) { token in
                 // Most words are short and without an apostrophe: their languages come as bits, no strings.
                 if token.count <= 8, !token.contains(UInt8(ascii: "'")) {
-                    guard var bits = shortStopWordBits[pack(token)] else { return }
+                    var bits = table.bits(pack(token))
                     while bits != 0 {
                         points[bits.trailingZeroBitCount] += 1
                         bits &= bits - 1
@@ -264,6 +265,43 @@ public enum LanguageChooser {
     /// `shortStopWords` as bit sets over `detectable` (bit i: `detectable[i]`), for `detect`'s scoring loop.
     static let shortStopWordBits: [UInt64: UInt8] = shortStopWords.mapValues { languages in
         languages.reduce(0) { $0 | 1 << detectable.firstIndex(of: $1)! }
+    }
+
+    static let shortStopWordTable = StopWordTable(shortStopWordBits)
+
+    /// `shortStopWordBits` in an open-addressing table with a multiplicative hash: a word costs a multiply and a
+    /// probe or two instead of a seeded SipHash, for the hundred-odd words of every incoming mail's opening.
+    struct StopWordTable: Sendable {
+        private var keys: [UInt64]
+        private var values: [UInt8]
+        private let shift: UInt64
+
+        init(_ entries: [UInt64: UInt8]) {
+            var size = 16
+            while size < 4 * entries.count { size *= 2 }
+            keys = Array(repeating: 0, count: size)
+            values = Array(repeating: 0, count: size)
+            shift = UInt64(64 - size.trailingZeroBitCount)
+            for (key, value) in entries {
+                var slot = slot(key)
+                while keys[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                keys[slot] = key
+                values[slot] = value
+            }
+        }
+
+        private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+        /// The languages of a packed word (keys are never 0: letters are not), none when it is no stop word.
+        func bits(_ key: UInt64) -> UInt8 {
+            var slot = slot(key)
+            while true {
+                let stored = keys[slot]
+                if stored == key { return values[slot] }
+                if stored == 0 { return 0 }
+                slot = (slot + 1) & (keys.count - 1)
+            }
+        }
     }
 
     /// `stopWordLanguages` for the words of up to eight bytes, keyed by `pack`.

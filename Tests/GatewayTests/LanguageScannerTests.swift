@@ -106,7 +106,7 @@ import Testing
         }
     }
 
-    @Test("the scoring bits of every short stop word name exactly its languages, and only short stop words have bits")
+    @Test("the scoring bits of every short stop word name exactly its languages, in the dictionary and the table")
     func scoringBits() {
         let detectable = LanguageChooser.detectable
         #expect(LanguageChooser.shortStopWordBits.count == LanguageChooser.shortStopWords.count)
@@ -114,6 +114,11 @@ import Testing
             let bits = LanguageChooser.shortStopWordBits[key] ?? 0
             let named = detectable.indices.filter { bits & (1 << $0) != 0 }.map { detectable[$0] }
             #expect(named == languages.sorted())
+            #expect(LanguageChooser.shortStopWordTable.bits(key) == bits)
+        }
+        // Words that are no stop word, short or long, find nothing.
+        for word in ["printer", "x", "thee", "dies", "qu", "zzzzzzzz", "ab", "été"] {
+            #expect(LanguageChooser.shortStopWordTable.bits(LanguageChooser.pack(word.utf8)) == 0, "\(word)")
         }
         #expect(detectable[LanguageChooser.german] == "de" && detectable[LanguageChooser.french] == "fr")
     }
