@@ -464,12 +464,13 @@ struct CrashTests {
         var kills: [Kill] = []
         var created = 0
         var sent = 0
-        // Per phase, the fastest rate seen, per second of a run beyond its fixed start cost: mails stored (a run stores
-        // every new mail before it sends anything) and acknowledgements sent. Storing is many times faster than
+        // Per phase, the average rate seen, per second of a run beyond its fixed start cost: mails stored (a run
+        // stores every new mail before it sends anything) and acknowledgements sent. Storing is many times faster than
         // sending, so one rate for both spread the kills badly: a release build stored all mails before the first
-        // kill (no kill fell into storing in two of three rounds).
-        var storeRate = 0.0
-        var sendRate = 0.0
+        // kill (no kill fell into storing in two of three rounds). Averages, not maxima: stores commit in chunks, and
+        // one chunk landing in a short run made the fastest rate tiny delays and hundreds of runs.
+        var stored = (units: 0.0, seconds: 0.0)
+        var sentSoFar = (units: 0.0, seconds: 0.0)
         let minimumDelay = Duration.milliseconds(20)
         let maximumDelay = Duration.milliseconds(1500)
         let budget = Duration.seconds(Self.environment["TG_CRASH_BUDGET_S"].flatMap(Int.init) ?? 120)
@@ -484,7 +485,8 @@ struct CrashTests {
             // Expected remaining time of the phase an uninterrupted run is in, from its rate seen so far. Until a run has
             // sent something, mails are still being stored (the count misses what killed runs did not log: a floor).
             let storing = sent == 0
-            let rate = storing ? storeRate : sendRate
+            let phase = storing ? stored : sentSoFar
+            let rate = phase.seconds > 0 ? phase.units / phase.seconds : 0
             let remainingUnits = storing ? max(mailCount - created, mailCount / 20) : max(mailCount - sent, 0)
             let wanted = 4 * max(minimumKills - kills.count, 0) + 30
             let overBudget = ContinuousClock.now - testStart > budget
@@ -498,7 +500,7 @@ struct CrashTests {
                 } else if rate == 0 {
                     cap = max(startup * 3, .milliseconds(300))
                 } else {
-                    // The fastest rate seen so far: underestimating the remaining time only adds kills.
+                    // Underestimating the remaining time only adds kills.
                     let remaining = Duration.seconds(Double(remainingUnits) / rate)
                     cap = (startup + remaining / wanted) * 2
                 }
@@ -521,10 +523,10 @@ struct CrashTests {
             sent += progress.sent
             let working = SyncHarness.seconds(elapsed - startup)
             if working > 0.05, progress.sent == 0, progress.created > 0 {
-                storeRate = max(storeRate, Double(progress.created) / working)
+                stored = (stored.units + Double(progress.created), stored.seconds + working)
             }
             if working > 0.05, progress.created == 0, progress.sent > 0 {
-                sendRate = max(sendRate, Double(progress.sent) / working)
+                sentSoFar = (sentSoFar.units + Double(progress.sent), sentSoFar.seconds + working)
             }
             if progress.created > 0 { lastCreatingRun = run }
             if process.wasKilled {
