@@ -26,20 +26,50 @@ public struct GatewayContext: Sendable {
 
     /// Templates and store for an already loaded configuration.
     init(configuration: Configuration, logger: Logger) throws(GatewayError) {
+        templates = try Self.templates(configuration)
+        store = try Self.store(configuration)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    init(configuration: Configuration, templates: TemplateSet, store: any TicketStore, logger: Logger) {
+        self.configuration = configuration
+        self.templates = templates
+        self.store = store
+        self.logger = logger
+    }
+
+    static func templates(_ configuration: Configuration) throws(GatewayError) -> TemplateSet {
         do {
-            templates = try TemplateSet(
+            return try TemplateSet(
                 directory: configuration.templates, overrides: configuration.templateOverrides,
                 defaultLocale: configuration.instance.language ?? "en")
         } catch {
             throw .template(error)
         }
+    }
+
+    static func store(_ configuration: Configuration) throws(GatewayError) -> any TicketStore {
         do {
-            store = try SQLiteTicketStore(path: configuration.store.sqlite)
+            return try SQLiteTicketStore(path: configuration.store.sqlite)
         } catch {
             throw .store("Cannot open the SQLite store \(configuration.store.sqlite) (store.sqlite): \(error).")
         }
-        self.configuration = configuration
-        self.logger = logger
+    }
+
+    /// `init(configuration:logger:)` with the store opened (and migrated) on another thread while the templates
+    /// are parsed; a template error still comes first.
+    static func opening(configuration: Configuration, logger: Logger) async throws -> GatewayContext {
+        let store = Task.detached { try Self.store(configuration) }
+        let templates: TemplateSet
+        do {
+            templates = try Self.templates(configuration)
+        } catch {
+            _ = await store.result  // the store is not used, but its opening must not outlive the run lock
+            throw error
+        }
+        return GatewayContext(
+            configuration: configuration, templates: templates, store: try await store.value, logger: logger)
     }
 
     /// The intake decision for a raw mail as if it arrived now in the first mailbox; reads the store, writes nothing.
@@ -106,8 +136,8 @@ public struct GatewayContext: Sendable {
     }
 
     /// One cron run from the configuration file (`ticketgate sync`): like `sync()`, but the first mailbox's connection
-    /// (TCP, TLS, greeting, capabilities, login: several round trips) is opened while the templates are read and
-    /// the store opens. Errors come in the same order as before: configuration, templates, store, then the mailbox.
+    /// (TCP, TLS, greeting, login) is opened while the templates are read and the store opens, each on its own
+    /// thread. Errors come in the same order as before: configuration, templates, store, then the mailbox.
     public static func sync(configPath: String, logger: Logger) async throws -> SyncReport? {
         let configuration = try configuration(at: configPath)
         guard let lock = try runLock(configuration, logger: logger) else { return nil }
@@ -115,7 +145,7 @@ public struct GatewayContext: Sendable {
         let early = SyncEngine.EarlyConnection(configuration: configuration)
         let context: GatewayContext
         do {
-            context = try GatewayContext(configuration: configuration, logger: logger)
+            context = try await GatewayContext.opening(configuration: configuration, logger: logger)
         } catch {
             await early?.discard()
             throw error
