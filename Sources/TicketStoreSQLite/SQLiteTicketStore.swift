@@ -208,6 +208,15 @@ public final class SQLiteTicketStore: TicketStore {
                     DROP INDEX participant_address;
                     """)
         }
+        migrator.registerMigration("v12-queued-mail-index") { db in
+            // The mails of a ticket still queued unrendered (no article yet): the conversation and the article list
+            // ask for them by ticket, which scanned the whole outbox. Rows leave this small index when rendered.
+            try db.execute(
+                sql: """
+                    CREATE INDEX outbox_queued_ticket ON outbox(ticket_id)
+                        WHERE article_id IS NULL AND deferred_json IS NOT NULL
+                    """)
+        }
         return migrator
     }
 }
@@ -357,12 +366,7 @@ final class SQLiteTransaction: TicketWriting {
         }
         // Mails queued unrendered have no article yet: shown as outbound ones without subject and text (queued).
         let queued = try Row.fetchAll(
-            try db.cachedStatement(
-                sql: """
-                    SELECT message_id, deferred_json, created_at FROM outbox
-                    WHERE ticket_id = ? AND article_id IS NULL AND deferred_json IS NOT NULL ORDER BY id
-                    """),
-            arguments: [id.description]
+            try db.cachedStatement(sql: Self.queuedMailsSQL.description), arguments: [id.description]
         ).compactMap { row -> Article? in
             guard let job = Self.decodeDeferred(row["deferred_json"]) else { return nil }
             return Self.outboundArticle(
@@ -402,17 +406,25 @@ final class SQLiteTransaction: TicketWriting {
     /// have none yet (at the same instant the article first, as the mail that caused the queued one).
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
         if let known = newConversations[id] { return known.sorted().map(\.messageID) }
-        return try texts(
-            """
-            SELECT message_id FROM (
-                SELECT message_id, created_at, 0 AS queued, id FROM article WHERE ticket_id = ?1
-                    AND (direction = 'out' OR (internal = 0 AND author = 'requester'))
-                UNION ALL
-                SELECT message_id, created_at, 1, id FROM outbox WHERE ticket_id = ?1 AND article_id IS NULL
-                    AND deferred_json IS NOT NULL)
-            ORDER BY created_at, queued, id
-            """, .text(id.description))
+        return try texts(Self.conversationSQL, .text(id.description))
     }
+
+    /// A ticket's mails queued unrendered (they have no article yet), found through `outbox_queued_ticket`.
+    static let queuedMailsSQL: StaticString = """
+        SELECT message_id, deferred_json, created_at FROM outbox
+        WHERE ticket_id = ?1 AND article_id IS NULL AND deferred_json IS NOT NULL ORDER BY id
+        """
+
+    /// A ticket's conversation: its requester-visible articles and its mails queued unrendered, in time order.
+    static let conversationSQL: StaticString = """
+        SELECT message_id FROM (
+            SELECT message_id, created_at, 0 AS queued, id FROM article WHERE ticket_id = ?1
+                AND (direction = 'out' OR (internal = 0 AND author = 'requester'))
+            UNION ALL
+            SELECT message_id, created_at, 1, id FROM outbox WHERE ticket_id = ?1 AND article_id IS NULL
+                AND deferred_json IS NOT NULL)
+        ORDER BY created_at, queued, id
+        """
 
     func auditTrail(of id: TicketID) throws -> [AuditEntry] {
         try Row.fetchAll(

@@ -97,6 +97,21 @@ struct SQLiteTicketStoreTests {
         #expect(outbox.map(\.deferred) == [nil, nil])
     }
 
+    @Test("a ticket's conversation and its queued mails are found through indexes, never by scanning the outbox")
+    func queuedMailQueriesUseIndexes() async throws {
+        _ = try SQLiteTicketStore(path: path)  // creates and migrates the store
+        let plans = try await DatabaseQueue(path: path).read { db in
+            try [SQLiteTransaction.conversationSQL, SQLiteTransaction.queuedMailsSQL].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: ["INC-000001"])
+                    .map { $0["detail"] as String }
+            }
+        }
+        for plan in plans {
+            #expect(plan.contains { $0.contains("outbox USING INDEX outbox_queued_ticket") }, "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN") && $0.contains("outbox") }, "\(plan)")
+        }
+    }
+
     @Test("a mail queued unrendered shows as a queued article in its place, and rendering writes that article once")
     func articleWrittenWhenRendered() async throws {
         let store = try SQLiteTicketStore(path: path)
