@@ -78,15 +78,13 @@ public struct AcknowledgementView: TemplateViewModel {
         self.ticketRef = ticketRef
     }
 
-    public var values: [String: Any] {
-        context([
-            "ticket_id": ticketID, "subject": subject, "priority": priority, "kind": kind,
-            "is_request": kind == "service_request", "requester_name": requesterName, "instance_name": instanceName,
-            "ticket_ref": ticketRef,
-        ])
-    }
+    /// Built from the typed values, so the Mustache context and a queued mail's values cannot drift apart.
+    public var values: [String: Any] { typedValues.mapValues(\.templateValue) }
 
-    public var storedValues: [String: DeferredMail.Value]? {
+    public var storedValues: [String: DeferredMail.Value]? { typedValues }
+
+    /// The context as template values; empty texts are left out, as `context` leaves them out.
+    private var typedValues: [String: DeferredMail.Value] {
         var values: [String: DeferredMail.Value] = [:]
         values.reserveCapacity(10)
         for (key, text) in [

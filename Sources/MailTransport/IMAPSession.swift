@@ -146,6 +146,11 @@ public actor IMAPSession {
                 handle = nil
             }
         }
+        try openWithLibcurlLogin()
+    }
+
+    /// libcurl connects and logs in (negotiating a SASL mechanism); the capabilities are asked for unawaited.
+    private func openWithLibcurlLogin() throws(TransportError) {
         try open(libcurlLogin: true)
         capabilityTag = try send("CAPABILITY")
     }
@@ -605,8 +610,7 @@ public actor IMAPSession {
         } catch {
             // The first command after `connect(awaitingLogin: false)`, refused with the login: again over libcurl's.
             guard retryWithLibcurlLogin else { throw error }
-            try open(libcurlLogin: true)
-            capabilityTag = try send("CAPABILITY")
+            try openWithLibcurlLogin()
             return try pipelineOnce(texts)
         }
     }

@@ -866,7 +866,7 @@ final class SQLiteTransaction: TicketWriting {
                     createdAt: Date(timeIntervalSince1970: row["created_at"])),
                 rawMailID: nil, textInRaw: false)
             try db.cachedStatement(sql: "UPDATE outbox SET article_id = ? WHERE id = ?").execute(arguments: [
-                db.lastInsertedRowID, row["id"] as Int64,
+                outboundArticles[messageID], row["id"] as Int64,
             ])
         }
         try db.cachedStatement(sql: "UPDATE outbox SET raw = ?, deferred_json = NULL WHERE message_id = ?").execute(
