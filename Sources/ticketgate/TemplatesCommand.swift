@@ -5,11 +5,13 @@ import Gateway
 /// `ticketgate templates …`: lets an admin verify shipped templates and their own overrides before mail goes out.
 struct Templates: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "templates",
         abstract: "Work with the mail templates.", subcommands: [Check.self])
 
     /// Parses and renders every template in every locale; one `file:line:column: message` line per problem.
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Parse every template, render each with sample data in every locale, and report problems.",
             discussion:
                 "Exits with status 1 when a problem is found; prints one `file:line:column: message` per problem.")
