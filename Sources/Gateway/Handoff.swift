@@ -57,12 +57,14 @@ actor Handoff<Element: Sendable> {
         }
         // Removed, not just passed: a queue that never runs empty (a producer ahead of its consumer, the usual
         // case) must not keep every batch it ever handed on. A few items at most, so the shift costs nothing.
-        let item = items.removeFirst()
-        queuedBytes -= item.bytes
-        // Every waiting producer checks again (room may now suit one of them).
-        for putter in putters { putter.resume() }
-        putters = []
-        return item.element
+        return removeFirst()
+    }
+
+    /// The next item if one is queued now and `accept` takes it, else nil at once (the item stays queued): a consumer
+    /// that is behind gathers what has piled up without waiting for more.
+    func takeQueued(if accept: @Sendable (Element) -> Bool) -> Element? {
+        guard let first = items.first, accept(first.element) else { return nil }
+        return removeFirst()
     }
 
     /// The consumer gives up: waiting and later `put`s return false, queued items are dropped, and a `take` waiting
@@ -74,6 +76,15 @@ actor Handoff<Element: Sendable> {
         for putter in putters { putter.resume() }
         putters = []
         wakeTaker()
+    }
+
+    private func removeFirst() -> Element {
+        let item = items.removeFirst()
+        queuedBytes -= item.bytes
+        // Every waiting producer checks again (room may now suit one of them).
+        for putter in putters { putter.resume() }
+        putters = []
+        return item.element
     }
 
     private func wakeTaker() {

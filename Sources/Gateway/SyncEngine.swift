@@ -35,6 +35,8 @@ public struct SyncEngine: Sendable {
     /// Mails per fetch batch and store transaction: one commit per batch instead of per mail, while a crash redoes
     /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
     public var mailsPerTransaction = 200
+    /// Mails per store transaction when the writer is behind and several fetched batches wait: they go in one.
+    public var mailsPerCommit = 1000
     /// Fetches requested ahead of the one being read. Their answers wait in the socket (TCP holds the server back),
     /// so this bounds requests, not memory.
     public var fetchesAhead = 4
@@ -237,12 +239,22 @@ public struct SyncEngine: Sendable {
         do {
             while let step = try await ready.take() {
                 switch step {
-                case .batch(let prepared):
+                case .batch(var prepared):
+                    // Behind the preparer, the writer takes what has piled up into the same transaction: a commit
+                    // writes the last page of every table and index it touched again, however few mails it holds.
+                    let limit = max(1, mailsPerCommit)
+                    while prepared.count < limit,
+                        case .batch(let more)? = await ready.takeQueued(if: { [room = limit - prepared.count] in
+                            if case .batch(let mails) = $0 { mails.count <= room } else { false }
+                        })
+                    {
+                        prepared += more
+                    }
                     // Copied only when needed: a prepared mail holds many references, each retained per copy.
                     let fresh =
                         prepared.allSatisfy { $0.origin.uid > lastUID }
                         ? prepared : prepared.filter { $0.origin.uid > lastUID }
-                    let size = max(1, mailsPerTransaction)
+                    let size = limit
                     for start in stride(from: 0, to: fresh.count, by: size) {
                         let chunk = fresh.count <= size ? fresh : Array(fresh[start..<min(start + size, fresh.count)])
                         let outcomes = try await process(chunk, mailbox: mailbox.name, uidValidity: uidValidity)
@@ -289,6 +301,22 @@ public struct SyncEngine: Sendable {
         _ = await fetcher.result
         _ = await preparer.result
         await afterProcessing(done, mailbox: mailbox, session: session)
+    }
+
+    /// The preparer's stage for mails already in memory (`ticketgate-bench store`): parsed and read, then spooled,
+    /// exactly as a fetched batch is.
+    public func prepare(_ raws: [[UInt8]], mailbox: String, uidValidity: UInt32, firstUID: UInt32) -> [PreparedMail] {
+        var prepared = raws.enumerated().map { index, raw in
+            processor.prepare(
+                raw: raw, origin: MailOrigin(mailbox: mailbox, uidValidity: uidValidity, uid: firstUID + UInt32(index)))
+        }
+        spool(&prepared, mailbox: mailbox)
+        return prepared
+    }
+
+    /// The writer's stage for prepared mails (`ticketgate-bench store`): one transaction, as for a fetched batch.
+    public func store(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
+        try await process(mails, mailbox: mailbox, uidValidity: uidValidity)
     }
 
     /// Appends the mails' raw bytes to the spool, so the store keeps only where they are. When the spool fails (a

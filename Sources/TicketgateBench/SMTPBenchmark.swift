@@ -88,7 +88,7 @@ enum SMTPBenchmark {
         let start = clock.now
         for mail in mails {
             let delivery = try await sender.send(mail.bytes, mailFrom: mail.mailFrom, recipients: [mail.recipient])
-            guard delivery.refused.isEmpty else { throw SMTPBenchError("refused: \(delivery.refused)") }
+            guard delivery.refused.isEmpty else { throw BenchError("refused: \(delivery.refused)") }
         }
         let elapsed = clock.now - start
         let cpu = cpuSeconds() - cpuStart
@@ -109,7 +109,7 @@ enum SMTPBenchmark {
         let fields = output.split(whereSeparator: \.isWhitespace)
         guard process.terminationStatus == 0, fields.count >= 8, let cpu = Double(fields[4]),
             let wall = Double(fields[7])
-        else { throw SMTPBenchError("the C loop failed (status \(process.terminationStatus)): \(output)") }
+        else { throw BenchError("the C loop failed (status \(process.terminationStatus)): \(output)") }
         return Timing(wall: wall, cpu: cpu)
     }
 
@@ -186,7 +186,7 @@ enum SMTPBenchmark {
         var options = Options()
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
-            guard let value = iterator.next() else { throw SMTPBenchError("\(argument) needs a value") }
+            guard let value = iterator.next() else { throw BenchError("\(argument) needs a value") }
             switch argument {
             case "--host": options.host = value
             case "--port": options.port = Int(value) ?? 0
@@ -195,10 +195,10 @@ enum SMTPBenchmark {
             case "--c-loop": options.cLoop = value
             case "--dir": options.directory = value
             case "--sink": options.sink = value
-            default: throw SMTPBenchError("unknown option \(argument)")
+            default: throw BenchError("unknown option \(argument)")
             }
         }
-        guard options.port > 0 else { throw SMTPBenchError("--port is required") }
+        guard options.port > 0 else { throw BenchError("--port is required") }
         return options
     }
 
@@ -216,13 +216,4 @@ enum SMTPBenchmark {
     static func format(_ value: Double) -> String { String(format: "%.3f", value) }
 
     static func rate(_ count: Int, _ seconds: Double) -> String { String(format: "%.0f", Double(count) / seconds) }
-}
-
-/// A benchmark that cannot run; the message says why.
-struct SMTPBenchError: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
 }

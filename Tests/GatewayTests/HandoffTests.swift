@@ -52,6 +52,26 @@ struct HandoffTests {
         #expect(second == nil)
     }
 
+    @Test(
+        "a consumer that is behind gathers what is queued, only what it accepts, and never waits for more",
+        .timeLimit(.minutes(1)))
+    func takeQueued() async throws {
+        let handoff = Handoff<Int>(capacity: 4)
+        #expect(await handoff.takeQueued { _ in true } == nil)  // empty: nil at once, no waiting
+        for item in [1, 2, -3, 4] { _ = await handoff.put(item, bytes: 10) }
+        // A producer waiting for room is let in by what is gathered.
+        let producer = Task { await handoff.put(5, bytes: 10) }
+        var gathered: [Int] = []
+        while let item = await handoff.takeQueued(if: { $0 > 0 }) { gathered.append(item) }
+        // It stops at the first item it does not accept, which stays queued in its place.
+        #expect(gathered == [1, 2])
+        #expect(await producer.value)
+        #expect(await handoff.count == 3)
+        #expect(await handoff.bytes == 30)
+        #expect(try await handoff.take() == -3)
+        #expect(await handoff.takeQueued { $0 > 0 } == 4)
+    }
+
     @Test("a byte limit holds back the next item, but one item always fits however large", .timeLimit(.minutes(1)))
     func byteLimit() async throws {
         let handoff = Handoff<Int>(capacity: 10, byteLimit: 100)
