@@ -15,6 +15,20 @@ public struct IMAPResponse: Sendable, Equatable {
 
     public var text: String { String(decoding: line, as: UTF8.self) }
 
+    /// Whether the line begins with `prefix`, ASCII letters in any case; reads no more than the prefix (a check on
+    /// every response of a bulk fetch).
+    public func startsWith(_ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard line.count >= count else { return false }
+        for index in 0..<count {
+            let byte = line[index]
+            let wanted = prefix.utf8Start[index]
+            let isLetter = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A
+            guard byte == wanted || (isLetter && byte | 0x20 == wanted | 0x20) else { return false }
+        }
+        return true
+    }
+
     /// For a tagged response: `OK`, `NO` or `BAD` (uppercased).
     public var status: String? {
         let tokens = text.split(separator: " ", maxSplits: 2)

@@ -457,31 +457,41 @@ public actor IMAPSession {
         }
     }
 
+    /// The messages of a fetch's untagged FETCH responses (those with a UID), each read by `FetchLine`, or by the
+    /// general tokenizer when `FetchLine` leaves it.
     static func parseFetch(_ responses: [IMAPResponse]) -> [FetchedMessage] {
         var messages: [FetchedMessage] = []
         for response in responses where response.kind == .untagged {
-            let values = response.values()
-            guard values.count >= 4, values[2].atom?.uppercased() == "FETCH", let items = values[3].list else {
+            guard let message = FetchLine.parse(response) ?? tokenizedFetch(response), message.uid != 0 else {
                 continue
             }
-            var message = FetchedMessage(uid: 0, size: 0, flags: [], internalDate: nil, raw: [])
-            var index = 0
-            while index + 1 < items.count {
-                let key = items[index].atom?.uppercased() ?? ""
-                let value = items[index + 1]
-                switch key {
-                case "UID": message.uid = value.atom.flatMap { UInt32($0) } ?? 0
-                case "RFC822.SIZE": message.size = value.atom.flatMap { Int($0) } ?? 0
-                case "FLAGS": message.flags = value.list?.compactMap(\.atom) ?? []
-                case "INTERNALDATE": message.internalDate = value.stringValue
-                default:
-                    if key.hasPrefix("BODY[") { message.raw = value.bytes ?? [] }
-                }
-                index += 2
-            }
-            if message.uid != 0 { messages.append(message) }
+            messages.append(message)
         }
         return messages
+    }
+
+    /// One FETCH response read through the general tokenizer; nil when it is no FETCH response.
+    static func tokenizedFetch(_ response: IMAPResponse) -> FetchedMessage? {
+        let values = response.values()
+        guard values.count >= 4, values[2].atom?.uppercased() == "FETCH", let items = values[3].list else {
+            return nil
+        }
+        var message = FetchedMessage(uid: 0, size: 0, flags: [], internalDate: nil, raw: [])
+        var index = 0
+        while index + 1 < items.count {
+            let key = items[index].atom?.uppercased() ?? ""
+            let value = items[index + 1]
+            switch key {
+            case "UID": message.uid = value.atom.flatMap { UInt32($0) } ?? 0
+            case "RFC822.SIZE": message.size = value.atom.flatMap { Int($0) } ?? 0
+            case "FLAGS": message.flags = value.list?.compactMap(\.atom) ?? []
+            case "INTERNALDATE": message.internalDate = value.stringValue
+            default:
+                if key.hasPrefix("BODY[") { message.raw = value.bytes ?? [] }
+            }
+            index += 2
+        }
+        return message
     }
 
     /// Streams one message to `path` with partial fetches of `chunk` bytes, so a huge mail never sits in memory.
@@ -655,7 +665,7 @@ public actor IMAPSession {
                 responses.append(response)
                 return responses
             }
-            if response.kind == .untagged, response.text.uppercased().hasPrefix("* BYE") {
+            if response.kind == .untagged, response.startsWith("* BYE") {
                 if command.uppercased() != "LOGOUT" {
                     handle = nil
                     throw .connectionLost(server: endpoint.serverName, detail: response.text)

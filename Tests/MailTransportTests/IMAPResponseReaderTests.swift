@@ -68,6 +68,61 @@ struct IMAPResponseReaderTests {
         #expect(items[7] == .list([.atom("a"), .list([.atom("b"), .atom("c")])]))
     }
 
+    @Test("the direct FETCH reader gives what the general tokenizer gives, or leaves the response to it")
+    func fetchLineAgreesWithTokenizer() throws {
+        let body = "Subject: x\r\n\r\nA004 OK\r\n"
+        let n = body.utf8.count
+        let common = [
+            "* 1 FETCH (UID 7 FLAGS (\\Seen $Done) INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE \(n) BODY[] {\(n)}\r\n\(body))\r\n",
+            "* 2 fetch (uid 8 rfc822.size 12)\r\n",
+            "* 3 FETCH (UID 9 FLAGS () BODY[]<0> {\(n)}\r\n\(body))\r\n",
+            "* 4 FETCH (UID 10 MODSEQ (12345) FLAGS (\\Recent) BODY[] \"quoted \\\"body\\\"\")\r\n",
+            "* 5 FETCH (UID 11 BODY[HEADER.FIELDS (SUBJECT FROM)] {5}\r\nhello BODY[] NIL)\r\n",
+            "* 6 FETCH (FLAGS (\\Seen))\r\n",
+            "* 7 FETCH (UID 4294967295 BODY[] {3+}\r\nabc)\r\n",
+        ]
+        let unusual = [
+            "* 8 FETCH (UID 12 FLAGS (\\Seen \"odd\") RFC822.SIZE 3)\r\n",
+            "* 9 FETCH (UID 13 X (a (b c)) RFC822.SIZE 4)\r\n",
+            "* 10 FETCH (UID +14 RFC822.SIZE 5)\r\n",
+            "* 11 FETCH (UID 4294967296 RFC822.SIZE 6)\r\n",
+            "* 12 FETCH (UID 15 RFC822.SIZE 7abc)\r\n",
+            "* 13 FETCH (UID 16 FLAGS)\r\n",
+            "* 14 FETCH (UID 17 INTERNALDATE NIL)\r\n",
+            "* 15 FETCH (UID 18 BODY[] (a b))\r\n",
+            "* 16 FETCH (UID 19) trailing\r\n",
+            "*  17 FETCH (UID 20)\r\n",
+            "* 18 FETCH (UID 21 FLAGS (nıl \\Seen))\r\n",
+            "* 19 EXISTS\r\n",
+            "* OK [UIDVALIDITY 3] ok\r\n",
+        ]
+        for text in common + unusual {
+            let response = try #require(try frame(text).first)
+            let direct = FetchLine.parse(response)
+            if common.contains(text) { #expect(direct != nil, "\(text)") }
+            if let direct { #expect(direct == IMAPSession.tokenizedFetch(response), "\(text)") }
+            // Whichever reads it, the session's result is the general tokenizer's.
+            #expect(
+                IMAPSession.parseFetch([response])
+                    == [IMAPSession.tokenizedFetch(response)].compactMap { $0 }.filter { $0.uid != 0 }, "\(text)")
+        }
+        let opening = try #require(try frame(common[0]).first)
+        let first = try #require(FetchLine.parse(opening))
+        #expect(first.uid == 7)
+        #expect(first.flags == ["\\Seen", "$Done"])
+        #expect(first.internalDate == "17-Jul-1996 02:44:25 -0700")
+        #expect(first.size == n)
+        #expect(first.raw == Array(body.utf8))
+    }
+
+    @Test("a response's opening is compared without regard to case")
+    func startsWith() throws {
+        let lines = try ["* bye server going down", "* BYE", "* BY", "* 1 FETCH (UID 1)"].map { text in
+            try #require(try frame(text + "\r\n").first)
+        }
+        #expect(lines.map { $0.startsWith("* BYE") } == [true, true, false, false])
+    }
+
     @Test("literal markers are recognised only at the end of a line")
     func literalMarker() {
         #expect(IMAPResponseReader.trailingLiteralSize(Array("* X {12}".utf8)[...]) == 12)
