@@ -68,13 +68,7 @@ extension SQLiteTransaction {
         json.string("locale", mail.locale)
         json.value("values") { bytes in
             var values = JSONObject(into: &bytes)
-            for (key, value) in mail.values {
-                switch value {
-                case .text(let text): values.string(key, text)
-                case .flag(let flag): values.literal(key, flag ? "true" : "false")
-                case .number(let number): values.number(key, number)
-                }
-            }
+            for (key, value) in mail.values { values.templateValue(key, value) }
             values.close(into: &bytes)
         }
         json.value("from") { writeAddress(mail.from, to: &$0) }
@@ -149,46 +143,70 @@ struct JSONObject {
         self.bytes.append(UInt8(ascii: "{"))
     }
 
-    private mutating func key(_ name: String) {
+    /// A field name of our own: plain ASCII that needs no escaping, copied as it is.
+    private mutating func key(_ name: StaticString) {
+        if bytes.count > start + 1 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        append(name)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func append(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// A field name from data (a template value's name), escaped.
+    private mutating func key(escaping name: String) {
         if bytes.count > start + 1 { bytes.append(UInt8(ascii: ",")) }
         JSONText.append(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ name: String, _ value: String?) {
+    mutating func string(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         key(name)
         JSONText.append(value, to: &bytes)
     }
 
-    mutating func number(_ name: String, _ value: Int) {
+    mutating func number(_ name: StaticString, _ value: Int) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
     /// Seconds since 1970, as `JSONDecoder.store` reads dates; Swift prints the shortest exact form of a Double.
-    mutating func date(_ name: String, _ value: Date?) {
+    mutating func date(_ name: StaticString, _ value: Date?) {
         guard let value else { return }
         key(name)
         bytes.append(contentsOf: String(value.timeIntervalSince1970).utf8)
     }
 
     /// A value that is already JSON.
-    mutating func raw(_ name: String, _ json: String) {
+    mutating func raw(_ name: StaticString, _ json: String) {
         key(name)
         bytes.append(contentsOf: json.utf8)
     }
 
     /// A JSON literal (`true`, `false`).
-    mutating func literal(_ name: String, _ json: StaticString) {
+    mutating func literal(_ name: StaticString, _ json: StaticString) {
         key(name)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: json.utf8Start, count: json.utf8CodeUnitCount))
+        append(json)
     }
 
     /// A value written by `write` straight into the document.
-    mutating func value(_ name: String, _ write: (inout [UInt8]) -> Void) {
+    mutating func value(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
         key(name)
         write(&bytes)
+    }
+
+    /// A template value under a name from data.
+    mutating func templateValue(_ name: String, _ value: DeferredMail.Value) {
+        key(escaping: name)
+        switch value {
+        case .text(let text): JSONText.append(text, to: &bytes)
+        case .flag(let flag): append(flag ? "true" : "false")
+        case .number(let number): bytes.append(contentsOf: String(number).utf8)
+        }
     }
 
     /// Closes the object and hands the bytes back.
