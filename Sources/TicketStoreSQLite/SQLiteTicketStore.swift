@@ -234,6 +234,15 @@ struct ConversationEntry: Comparable {
     }
 }
 
+/// What a transaction knows about an address: its person row and undeliverable reason as read, with what the
+/// transaction changed since.
+struct KnownPerson {
+    var undeliverable: String?
+    var language: String?
+    var participant: Bool
+    var automatic: [Double]
+}
+
 /// Facts about an address that a transaction has learnt but not written yet (nil: unchanged).
 struct PendingPerson {
     var language: String?
@@ -246,6 +255,11 @@ struct PendingPerson {
 /// latest, which covers the hour the rate limit asks about.
 enum Person {
     static let window: Double = 4200
+
+    /// The key an address is known by: lowercased, without a new string when it already is (most addresses).
+    static func key(_ address: String) -> String {
+        address.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) } ? address.lowercased() : address
+    }
 
     static func times(_ text: String?) -> [Double] {
         text.map { $0.split(separator: ",").compactMap { Double($0) } } ?? []
@@ -266,17 +280,10 @@ final class SQLiteTransaction: TicketWriting {
     let db: Database
     /// Row ids of the outbound articles inserted in this transaction, recorded with their outbox rows.
     private var outboundArticles: [String: Int64] = [:]
-    /// Languages read or recorded in this transaction (lowercased address → language or none): a mail's sender is
-    /// looked up when the mail comes in and again for the acknowledgement.
-    private var languages: [String: String?] = [:]
-    /// Undeliverable reasons read in this transaction (lowercased address → reason or none): the intake and every
-    /// reply ask for the same address.
-    private var undeliverable: [String: String?] = [:]
-    /// Whether an address takes part in any ticket (lowercased address), as read or written in this transaction.
-    private var participantsAnywhere: [String: Bool] = [:]
-    /// When automatic mails went to an address (lowercased), as far back as `Person.window`: read with what else
-    /// is learnt about the address and added to as this transaction queues more, so the hourly limit asks no query.
-    private var automaticSent: [String: [Double]] = [:]
+    /// What this transaction knows about an address (lowercased), read once by `learn` and kept up to date as it
+    /// writes: a mail's sender is asked about by the intake, the language choice and the acknowledgement, so one
+    /// lookup per question instead of one per question and fact.
+    private var people: [String: KnownPerson] = [:]
     /// What this transaction learnt that the `person` rows do not hold yet, written once per address by `finish()`:
     /// a bulk sync tells the same new sender's row its language, its first ticket and its acknowledgement.
     private var pendingPeople: [String: PendingPerson] = [:]
@@ -581,50 +588,48 @@ final class SQLiteTransaction: TicketWriting {
     /// Counted from the times an address's row keeps: those of the `Person.window` before its latest automatic
     /// mail, which covers the hour the limit asks about.
     func automaticMailCount(to address: String, since: Date) throws -> Int {
-        let key = address.lowercased()
         let since = since.timeIntervalSince1970
-        if automaticSent[key] == nil { try learn(about: key) }
-        return (automaticSent[key] ?? []).reduce(0) { $0 + ($1 >= since ? 1 : 0) }
+        return try person(Person.key(address)).automatic.reduce(0) { $0 + ($1 >= since ? 1 : 0) }
     }
 
     func undeliverableReason(_ address: String) throws -> String? {
-        let key = address.lowercased()
-        if let known = undeliverable[key] { return known }
-        try learn(about: key)
-        return undeliverable[key] ?? nil
+        try person(Person.key(address)).undeliverable
     }
 
     func isParticipantAnywhere(_ address: String) throws -> Bool {
-        let key = address.lowercased()
-        if let known = participantsAnywhere[key] { return known }
-        try learn(about: key)
-        return participantsAnywhere[key] ?? false
+        try person(Person.key(address)).participant
+    }
+
+    /// What is known about an address (its lowercased `key`), learnt first when it is not known yet.
+    private func person(_ key: String) throws -> KnownPerson {
+        if let known = people[key] { return known }
+        return try learn(about: key)
     }
 
     /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, and the person row:
-    /// language, participant anywhere, recent automatic mails) in one statement, and remembers what was not known
-    /// yet, with what this transaction has not written yet on top.
-    private func learn(about key: String) throws {
-        guard
-            let row = try textRow(
+    /// language, participant anywhere, recent automatic mails) in one statement, and remembers it, with what this
+    /// transaction has not written yet on top.
+    @discardableResult
+    private func learn(about key: String) throws -> KnownPerson {
+        let row =
+            try textRow(
                 """
                 SELECT (SELECT reason FROM undeliverable WHERE address = ?1), p.language, p.participant, p.automatic
                 FROM (SELECT 1) LEFT JOIN person p ON p.address = ?1
-                """, columns: 4, .text(key))
-        else { return }
+                """, columns: 4, .text(key)) ?? [nil, nil, nil, nil]
         let pending = pendingPeople[key]
-        if undeliverable[key] == nil { undeliverable[key] = .some(row[0]) }
-        if languages[key] == nil { languages[key] = .some(pending?.language ?? row[1]) }
-        if participantsAnywhere[key] == nil {
-            participantsAnywhere[key] = pending?.participant == true || row[2] == "1"
-        }
-        if automaticSent[key] == nil { automaticSent[key] = pending?.automatic ?? Person.times(row[3]) }
+        let known = KnownPerson(
+            undeliverable: row[0], language: pending?.language ?? row[1],
+            participant: pending?.participant == true || row[2] == "1",
+            automatic: pending?.automatic ?? Person.times(row[3]))
+        people[key] = known
+        return known
     }
 
     // MARK: writing
 
     func markUndeliverable(_ address: String, reason: String, at: Date) throws {
-        undeliverable[address.lowercased()] = nil
+        people[Person.key(address)] = nil  // learnt again, with the new reason
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO undeliverable (address, reason, since) VALUES (?, ?, ?)"
         ).execute(
@@ -632,17 +637,14 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func language(of address: String) throws -> String? {
-        let key = address.lowercased()
-        if let known = languages[key] { return known }
-        try learn(about: key)  // also remembers "none" (a plain assignment of nil would drop the key)
-        return languages[key] ?? nil
+        try person(Person.key(address)).language
     }
 
     /// The first language recorded for an address stays.
     func recordLanguage(_ language: String, for address: String) throws {
-        let key = address.lowercased()
-        guard try self.language(of: key) == nil else { return }
-        languages[key] = .some(language)
+        let key = Person.key(address)
+        guard try person(key).language == nil else { return }
+        people[key]?.language = language
         pendingPeople[key, default: PendingPerson()].language = language
     }
 
@@ -680,7 +682,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func clearUndeliverable(_ address: String) throws {
-        undeliverable[address.lowercased()] = nil
+        people[Person.key(address)] = nil  // learnt again, without the reason
         try db.cachedStatement(sql: "DELETE FROM undeliverable WHERE address = ?").execute(arguments: [
             address.lowercased()
         ])
@@ -790,12 +792,13 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
-        let key = address.address.lowercased()
+        let key = Person.key(address.address)
         try run(
             "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
             .text(id.description), .text(key), .optional(address.name), .text(role.rawValue))
-        if participantsAnywhere[key] != true {
-            participantsAnywhere[key] = true
+        // Not yet known: `learn` will take it from the pending facts.
+        if people[key]?.participant != true {
+            people[key]?.participant = true
             pendingPeople[key, default: PendingPerson()].participant = true
         }
     }
@@ -827,7 +830,7 @@ final class SQLiteTransaction: TicketWriting {
         var result: T?
         let numbered = counters
         let conversations = newConversations
-        let people = pendingPeople
+        let pending = pendingPeople
         do {
             try db.inSavepoint {
                 result = try body()
@@ -835,14 +838,11 @@ final class SQLiteTransaction: TicketWriting {
             }
         } catch {
             // What this transaction remembers may describe writes the savepoint just undid.
-            languages = [:]
-            undeliverable = [:]
-            participantsAnywhere = [:]
-            automaticSent = [:]
+            people = [:]
             outboundArticles = [:]
             newConversations = conversations
             counters = numbered
-            pendingPeople = people
+            pendingPeople = pending
             throw error
         }
         return result!
@@ -889,10 +889,9 @@ final class SQLiteTransaction: TicketWriting {
         let outboxID = db.lastInsertedRowID
         // An automatic mail counts toward each recipient's hourly limit once, however often it names them.
         if item.mailFrom.isEmpty {
-            for key in Set(item.recipients.map { $0.lowercased() }) {
-                if automaticSent[key] == nil { try learn(about: key) }
-                let times = Person.recent((automaticSent[key] ?? []) + [item.createdAt.timeIntervalSince1970])
-                automaticSent[key] = times
+            for key in Set(item.recipients.map(Person.key)) {
+                let times = Person.recent(try person(key).automatic + [item.createdAt.timeIntervalSince1970])
+                people[key]?.automatic = times
                 pendingPeople[key, default: PendingPerson()].automatic = times
             }
         }
