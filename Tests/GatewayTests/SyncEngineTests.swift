@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import MailTransport
 import ServiceDesk
+import Synchronization
 import TestSupport
 import Testing
 
@@ -187,6 +188,59 @@ struct SyncEngineTests {
         #expect(report.created.count == 30)
         #expect(report.duplicates == 0)
         #expect(try await gw.tickets().count == 30)
+    }
+
+    /// A store that counts its write transactions and makes the first one slow, so fetched batches pile up.
+    final class SlowFirstWrite: TicketStore, @unchecked Sendable {
+        let inner: any TicketStore
+        let writes = Mutex(0)
+
+        init(_ inner: any TicketStore) { self.inner = inner }
+
+        func read<T: Sendable>(_ body: @Sendable (any TicketReading) throws -> T) async throws -> T {
+            try await inner.read(body)
+        }
+
+        func write<T: Sendable>(_ body: @Sendable (any TicketWriting) throws -> T) async throws -> T {
+            if writes.withLock({ count in
+                count += 1
+                return count
+            }) == 1 {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return try await inner.write(body)
+        }
+    }
+
+    @Test("a writer behind the preparer stores the batches waiting for it together, at most mailsPerCommit at once")
+    func batchesWaitingGoInOneTransaction() async throws {
+        let gw = try GatewayFixture()
+        for index in 0..<30 {
+            try await gw.deliver(
+                "From: <r\(index)-\(gw.requester)>\nSubject: G\(index)\nMessage-ID: <g\(index)-\(UUID())@c.test>\n\nx\n"
+            )
+        }
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let context = try gw.context()
+        let store = SlowFirstWrite(context.store)
+        var engine = SyncEngine(
+            configuration: context.configuration, store: store, templates: context.templates, logger: logger)
+        // Batches of at most three mails, the first ones of one (their byte budget doubles from 1): stored one per
+        // transaction, that is 16.
+        engine.mailsPerTransaction = 3
+        engine.mailsPerCommit = 6
+        engine.firstBatchBytes = 1
+        engine.openingCount = 0
+        var report = SyncReport()
+        try await engine.sync(context.configuration.mailboxes[0], report: &report)
+        #expect(report.created.count == 30)
+        // Fewer transactions than batches, none of more than six mails.
+        let writes = store.writes.withLock { $0 }
+        #expect(writes >= 5 && writes < 10, "\(writes) transactions")
+        let tickets = try await gw.tickets().sorted { $0.id.number < $1.id.number }
+        #expect(tickets.map(\.subject) == (0..<30).map { "G\($0)" })
+        #expect(try await context.store.read { try $0.checkpoint(mailbox: "support") }?.lastUID == 30)
     }
 
     @Test("mails fetched with the selection are stored first, and only while they are the first new ones in order")
