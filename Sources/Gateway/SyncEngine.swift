@@ -32,10 +32,11 @@ public struct SyncEngine: Sendable {
     public var batchBytes = 8 << 20
     /// The first fetch is small so processing starts early; each next one doubles up to `batchBytes`.
     public var firstBatchBytes = 64 << 10
-    /// Mails per fetch batch and store transaction: one commit per batch instead of per mail, while a crash redoes
-    /// at most one batch and other writers (the outbox, a second mailbox) wait at most one batch.
+    /// Mails per fetch batch, and per store transaction while the writer keeps up: one commit per batch instead of
+    /// per mail, and the first tickets are stored while later mails are still on the wire.
     public var mailsPerTransaction = 200
-    /// Mails per store transaction when the writer is behind and several fetched batches wait: they go in one.
+    /// Mails per store transaction at most when the writer is behind and several fetched batches wait: they go in
+    /// one. A crash redoes at most this many, and other writers (the outbox, a second mailbox) wait at most for them.
     public var mailsPerCommit = 1000
     /// Fetches requested ahead of the one being read. Their answers wait in the socket (TCP holds the server back),
     /// so this bounds requests, not memory.
@@ -202,7 +203,7 @@ public struct SyncEngine: Sendable {
         let uidValidity = status.uidValidity
         // Three stages, each on its own thread: the fetcher keeps the connection busy (the next batch is always
         // under way), the preparer parses and reads each batch, and this task stores them, one transaction per
-        // batch. At most two batches (and `batchBytes`, or one batch) wait between stages, so memory stays bounded
+        // batch (per batches waiting, when it is behind). At most two batches (and `batchBytes`, or one batch) wait between stages, so memory stays bounded
         // however fast the network is and however large the mails are.
         let fetched = Handoff<Step<FetchedMessage>>(capacity: 2, byteLimit: batchBytes)
         let ready = Handoff<Step<PreparedMail>>(capacity: 2, byteLimit: batchBytes)
@@ -303,7 +304,7 @@ public struct SyncEngine: Sendable {
         await afterProcessing(done, mailbox: mailbox, session: session)
     }
 
-    /// The preparer's stage for mails already in memory (`ticketgate-bench store`): parsed and read, then spooled,
+    /// The preparer's stage for mails already in memory (`TicketgateBench store`): parsed and read, then spooled,
     /// exactly as a fetched batch is.
     public func prepare(_ raws: [[UInt8]], mailbox: String, uidValidity: UInt32, firstUID: UInt32) -> [PreparedMail] {
         var prepared = raws.enumerated().map { index, raw in
@@ -314,7 +315,7 @@ public struct SyncEngine: Sendable {
         return prepared
     }
 
-    /// The writer's stage for prepared mails (`ticketgate-bench store`): one transaction, as for a fetched batch.
+    /// The writer's stage for prepared mails (`TicketgateBench store`): one transaction, as for a fetched batch.
     public func store(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
         try await process(mails, mailbox: mailbox, uidValidity: uidValidity)
     }

@@ -180,17 +180,19 @@ enum FetchLine {
             byte == UInt8(ascii: " ") || byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")")
         }
 
-        /// Whether `bytes` spell `text`, ASCII letters in any case.
         func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-            guard bytes.count == text.utf8CodeUnitCount else { return false }
-            for index in 0..<bytes.count {
-                let a = bytes[index]
-                let b = text.utf8Start[index]
-                guard a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) else {
-                    return false
-                }
-            }
-            return true
+            FetchLine.equal(bytes, text)
         }
+    }
+
+    /// Whether `bytes` spell `text`, ASCII letters in any case.
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        guard bytes.count == text.utf8CodeUnitCount else { return false }
+        for index in 0..<bytes.count {
+            let a = bytes[index]
+            let b = text.utf8Start[index]
+            guard a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) else { return false }
+        }
+        return true
     }
 }

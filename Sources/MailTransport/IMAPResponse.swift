@@ -20,13 +20,7 @@ public struct IMAPResponse: Sendable, Equatable {
     public func startsWith(_ prefix: StaticString) -> Bool {
         let count = prefix.utf8CodeUnitCount
         guard line.count >= count else { return false }
-        for index in 0..<count {
-            let byte = line[index]
-            let wanted = prefix.utf8Start[index]
-            let isLetter = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A
-            guard byte == wanted || (isLetter && byte | 0x20 == wanted | 0x20) else { return false }
-        }
-        return true
+        return line.withUnsafeBufferPointer { FetchLine.equal(UnsafeBufferPointer(rebasing: $0[..<count]), prefix) }
     }
 
     /// For a tagged response: `OK`, `NO` or `BAD` (uppercased).

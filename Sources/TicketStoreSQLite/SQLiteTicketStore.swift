@@ -609,7 +609,6 @@ final class SQLiteTransaction: TicketWriting {
     /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, and the person row:
     /// language, participant anywhere, recent automatic mails) in one statement, and remembers it, with what this
     /// transaction has not written yet on top.
-    @discardableResult
     private func learn(about key: String) throws -> KnownPerson {
         let row =
             try textRow(
