@@ -83,8 +83,9 @@ public enum LanguageChooser {
                     for language in hints(bytes: token) { score(language) }
                 }
             } letter: { scalar in
-                if germanLetters.contains(scalar) { points[german] += 1 }
-                if frenchLetters.contains(scalar) { points[french] += 1 }
+                let marks = scalar.value < 0x100 ? latin1LetterMarks[Int(scalar.value)] : otherLetterMarks(scalar)
+                if marks & 1 != 0 { points[german] += 1 }
+                if marks & 2 != 0 { points[french] += 1 }
             }
         }
         let ranked = zip(detectable, points).filter { $0.1 > 0 }.map { (key: $0.0, value: $0.1) }
@@ -199,12 +200,24 @@ public enum LanguageChooser {
             _ scalar: Unicode.Scalar, _ word: inout Word, _ emit: (UnsafeBufferPointer<UInt8>) -> Void,
             _ letter: (Unicode.Scalar) -> Void
         ) {
+            let value = scalar.value
+            // Latin-1 letters (umlauts, accents: most of the other scalars in European mail) without the Unicode
+            // property tables: À–Þ lower to à–þ, the rest (ß–ÿ) are lowercase; × and ÷ are no letters.
+            if value >= 0xC0 && value <= 0xFF && value != 0xD7 && value != 0xF7 {
+                lineStart = false
+                guard !quoted else { return }
+                letter(scalar)
+                let lower = value <= 0xDE ? value + 0x20 : value
+                word.append(UInt8(0xC0 | lower >> 6))
+                word.append(UInt8(0x80 | lower & 0x3F))
+                return
+            }
             if lineStart {
                 if scalar.properties.isWhitespace { return }
                 lineStart = false
             }
             guard !quoted else { return }
-            if scalar.value >= 0xC0 { letter(scalar) }
+            if value >= 0xC0 { letter(scalar) }
             if scalar.properties.isAlphabetic || scalar.properties.generalCategory == .nonspacingMark {
                 for byte in scalar.properties.lowercaseMapping.utf8 { word.append(byte) }
             } else if scalar.value == 0x2019 {
@@ -221,6 +234,12 @@ public enum LanguageChooser {
     static let detectable: [String] = stopWords.keys.sorted()
     static let germanLetters: Set<Unicode.Scalar> = ["ä", "ö", "ü", "ß", "Ä", "Ö", "Ü"]
     static let frenchLetters: Set<Unicode.Scalar> = ["é", "è", "ê", "à", "ç", "ù", "œ", "É", "È"]
+    /// `germanLetters` (bit 0) and `frenchLetters` (bit 1) for the Latin-1 scalars, looked up without hashing.
+    static let latin1LetterMarks: [UInt8] = (0..<256).map { otherLetterMarks(Unicode.Scalar(UInt8($0))) }
+
+    static func otherLetterMarks(_ scalar: Unicode.Scalar) -> UInt8 {
+        (germanLetters.contains(scalar) ? 1 : 0) | (frenchLetters.contains(scalar) ? 2 : 0)
+    }
     static let englishElisions: Set<Substring> = ["t", "s", "m", "re", "ve", "ll", "d"]
     static let frenchElisions: Set<Substring> = ["j", "l", "d", "c", "n", "qu", "s", "m", "t"]
 

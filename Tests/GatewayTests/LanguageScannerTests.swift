@@ -85,7 +85,7 @@ import Testing
             "Der", "drucker", "GEHT", "nicht", "mehr", "l'imprimante", "don’t", "j'ai", "très", "tre\u{300}s", "ÄÖÜ",
             "ß", "œuvre", "É", "naïve", "café", "ＡＢＣ", "İstanbul", "ﬁle", " ", "  ", "\t", "\u{A0}", "\u{2003}",
             "\n", "\r\n", "\r", "> quoted", " >> deep", "'", "’", "-", ".", ",", "!", "42", "😀", "日本語", "\u{0}",
-            "\u{1F}", "\u{85}", "\u{2028}",
+            "\u{1F}", "\u{85}", "\u{2028}", "×÷", "ÿÞþÀÝ", "Ärger", "\u{BF}", "\u{C0}\u{DE}\u{DF}\u{FF}",
         ]
         var generator = SplitMix64(seed: 20_261_129)  // seeded: a failure can be replayed
         for _ in 0..<2_000 {
