@@ -69,34 +69,18 @@ public enum AutoReply {
         "automatisch antwoord", "afwezig", "niet aanwezig", "buiten kantoor", "afwezigheidsbericht",
     ]
 
-    private static let prefixBytes: [[UInt8]] = outOfOfficePrefixes.map { Array($0.utf8) }
-    private static let infixBytes: [[UInt8]] = outOfOfficePrefixes.flatMap { p in
-        [p + ":", p + " :", "(" + p, "[" + p].map { Array($0.utf8) }
-    }
+    private static let outOfOfficePhrases = NeedleSet(outOfOfficePrefixes)
 
-    /// Whether a subject reads like an out-of-office or automatic reply in en/de/fr/es/it/nl.
+    /// Whether a subject reads like an out-of-office or automatic reply in en/de/fr/es/it/nl: it opens with one of
+    /// the phrases, or has one followed by `:` (or ` :`), or one right after `(` or `[`.
     public static func isOutOfOfficeSubject(_ subject: String) -> Bool {
         if subject.isEmpty { return false }
         let s = Array(subject.lowercased().utf8)
-        // skip "re:", "aw:", "fw:" style prefixes
-        for p in prefixBytes where s.starts(with: p) { return true }
-        for needle in infixBytes where contains(s, needle) { return true }
-        return false
-    }
-
-    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, hay.count >= needle.count else { return false }
-        let first = needle[0]
-        var i = 0
-        let last = hay.count - needle.count
-        while i <= last {
-            if hay[i] == first {
-                var k = 1
-                while k < needle.count && hay[i + k] == needle[k] { k += 1 }
-                if k == needle.count { return true }
-            }
-            i += 1
+        return outOfOfficePhrases.firstMatch(in: s) { start, length in
+            let end = start + length
+            return start == 0 || s[start - 1] == UInt8(ascii: "(") || s[start - 1] == UInt8(ascii: "[")
+                || (end < s.count && s[end] == UInt8(ascii: ":"))
+                || (end + 1 < s.count && s[end] == UInt8(ascii: " ") && s[end + 1] == UInt8(ascii: ":"))
         }
-        return false
     }
 }

@@ -8,11 +8,11 @@ extension DeliveryReport {
         "mail.daemon", "bounce", "bounces", "nobody", "root", "system", "administrator", "mail",
     ]
 
-    private static let bounceSubjectBytes: [[UInt8]] = bounceSubjects.map { Array($0.utf8) }
+    private static let bounceSubjectPhrases = NeedleSet(bounceSubjects)
     /// Display names of mailer daemons (lowercase), searched as bytes: this runs on every incoming mail.
-    private static let daemonNameBytes: [[UInt8]] = [
+    private static let daemonNames = NeedleSet([
         "mail delivery", "mailer-daemon", "postmaster", "mail administrator", "mailer daemon",
-    ].map { Array($0.utf8) }
+    ])
 
     private static let bounceSubjects: [String] = [
         "undeliver", "delivery status notification", "mail delivery failed", "failure notice", "returned mail",
@@ -50,7 +50,7 @@ extension DeliveryReport {
     static func looksLikeBounce(_ message: MailMessage) -> Bool {
         // Byte search: this runs on every incoming mail, and Foundation's `contains` costs a CFString per needle.
         let subject = Array(message.subject.lowercased().utf8)
-        return bounceSubjectBytes.contains(where: { AutoReply.contains(subject, $0) }) || isFromMailerDaemon(message)
+        return bounceSubjectPhrases.occurs(in: subject) || isFromMailerDaemon(message)
     }
 
     /// The sender is a mailer daemon / postmaster, or the message returns an original with failure wording.
@@ -62,7 +62,7 @@ extension DeliveryReport {
             }
             if let name = address.name {
                 let bytes = Array(name.asciiLowercased().utf8)
-                if daemonNameBytes.contains(where: { AutoReply.contains(bytes, $0) }) { return true }
+                if daemonNames.occurs(in: bytes) { return true }
             }
         }
         if message.from.isEmpty, let raw = message.rawHeader("from"), raw.lowercased().contains("mailer-daemon") {

@@ -98,6 +98,10 @@ import Testing
         ("Absence du bureau", true), ("Respuesta automática: impresora", true), ("Fuera de la oficina", true),
         ("Risposta automatica: stampante", true), ("Fuori ufficio", true), ("Automatisch antwoord: printer", true),
         ("Afwezig: printer", true), ("Printer out of paper", false), ("Re: Office move", false), ("", false),
+        // a phrase later in the subject counts after ( or [, or before : (or " :")
+        ("AW: [Auto Reply] Drucker", true), ("Fwd: (abwesend) bis Montag", true), ("Re: Out of Office: x", true),
+        ("WG: vacation reply : back soon", true), ("Question about out of office hours", false),
+        ("Re: autoreply", false), ("Re: autoreplyx:", false),
     ])
     func subjects(_ subject: String, _ expected: Bool) {
         #expect(AutoReply.isOutOfOfficeSubject(subject) == expected)
