@@ -134,21 +134,9 @@ enum FetchLine {
 
         /// A quoted string with its backslash escapes undone.
         mutating func quoted() -> [UInt8]? {
-            position += 1
-            var result: [UInt8] = []
-            while position < line.count {
-                let byte = line[position]
-                position += 1
-                if byte == UInt8(ascii: "\\"), position < line.count {
-                    result.append(line[position])
-                    position += 1
-                } else if byte == UInt8(ascii: "\"") {
-                    return result
-                } else {
-                    result.append(byte)
-                }
-            }
-            return nil
+            let quoted = IMAPQuoted.read(line, at: position)
+            position = quoted.end
+            return quoted.closed ? quoted.bytes : nil
         }
 
         /// A body section's value: its literal (the reader cut it out of the line), a quoted string, or NIL.

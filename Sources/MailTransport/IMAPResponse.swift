@@ -222,21 +222,9 @@ private struct IMAPTokenizer {
     }
 
     mutating func parseQuoted() -> [UInt8] {
-        position += 1
-        var result: [UInt8] = []
-        while position < line.count {
-            let byte = line[position]
-            position += 1
-            if byte == UInt8(ascii: "\\"), position < line.count {
-                result.append(line[position])
-                position += 1
-            } else if byte == UInt8(ascii: "\"") {
-                return result
-            } else {
-                result.append(byte)
-            }
-        }
-        return result
+        let quoted = IMAPQuoted.read(line, at: position)
+        position = quoted.end
+        return quoted.bytes
     }
 
     mutating func parseLiteral() -> [UInt8]? {
@@ -266,5 +254,30 @@ private struct IMAPTokenizer {
         }
         let text = String(decoding: line[begin..<position], as: UTF8.self)
         return text.uppercased() == "NIL" ? .null : .atom(text)
+    }
+}
+
+/// IMAP quoted strings, for the general tokenizer and the direct FETCH reader alike.
+enum IMAPQuoted {
+    /// The quoted string whose opening `"` is at `start`: its bytes with backslash escapes undone, the index after
+    /// it, and whether its closing `"` was there (else it ran to the end of the line).
+    static func read<Line: RandomAccessCollection<UInt8>>(_ line: Line, at start: Int) -> (
+        bytes: [UInt8], end: Int, closed: Bool
+    ) where Line.Index == Int {
+        var position = start + 1
+        var result: [UInt8] = []
+        while position < line.endIndex {
+            let byte = line[position]
+            position += 1
+            if byte == UInt8(ascii: "\\"), position < line.endIndex {
+                result.append(line[position])
+                position += 1
+            } else if byte == UInt8(ascii: "\"") {
+                return (result, position, true)
+            } else {
+                result.append(byte)
+            }
+        }
+        return (result, position, false)
     }
 }
