@@ -142,7 +142,9 @@ public struct GatewayContext: Sendable {
         let configuration = try configuration(at: configPath)
         guard let lock = try runLock(configuration, logger: logger) else { return nil }
         defer { withExtendedLifetime(lock) {} }
-        let early = SyncEngine.EarlyConnection(configuration: configuration)
+        // No store file yet: no checkpoint, so the first mailbox's folder can be selected before the store is made.
+        let newStore = !FileManager.default.fileExists(atPath: configuration.store.sqlite)
+        let early = SyncEngine.EarlyConnection(configuration: configuration, newStore: newStore)
         let context: GatewayContext
         do {
             context = try await GatewayContext.opening(configuration: configuration, logger: logger)

@@ -45,8 +45,9 @@ public struct SyncEngine: Sendable {
     /// `openingBytes`: at most 2 MB whatever their sizes. Few, so the store starts early: the selection waits for
     /// all of them, and the later fetches are under way meanwhile (5,000 mails at 20 ms RTT: 32 took 0.58 s, 128
     /// took 0.61 s, medians of 21 interleaved runs).
-    public var openingCount = 32
-    public var openingBytes = 64 << 10
+    public var openingCount = SyncEngine.defaultOpening.count
+    public var openingBytes = SyncEngine.defaultOpening.bytes
+    static let defaultOpening = (count: 32, bytes: 64 << 10)
     public var clock: @Sendable () -> Date = { Date() }
     /// Where synced mails' raw bytes go, off the store's writer; nil keeps them in the database.
     public var spool: RawSpool?
@@ -113,7 +114,14 @@ public struct SyncEngine: Sendable {
     static func open(_ mailbox: Configuration.Mailbox, token: String?, awaitingLogin: Bool = true) async throws
         -> IMAPSession
     {
-        let session = IMAPSession(endpoint: endpoint(for: mailbox, token: token))
+        try await login(
+            IMAPSession(endpoint: endpoint(for: mailbox, token: token)), mailbox, awaitingLogin: awaitingLogin)
+    }
+
+    /// Connects and logs in a new session of the mailbox, with its errors named after the mailbox.
+    static func login(_ session: IMAPSession, _ mailbox: Configuration.Mailbox, awaitingLogin: Bool) async throws
+        -> IMAPSession
+    {
         do {
             try await session.connect(awaitingLogin: awaitingLogin)
         } catch {
@@ -128,16 +136,63 @@ public struct SyncEngine: Sendable {
     struct EarlyConnection: Sendable {
         let mailbox: String
         let session: Task<IMAPSession, any Error>
+        /// For a store that does not exist yet, so has no checkpoint: the folder selected right after the login,
+        /// with every mail's size and the first mails (`IMAPSession.select(_:sizesFrom:opening:)` from UID 1), as
+        /// `sync` would ask once the store is open. A new store's migrations and the templates took longer than
+        /// the login; now the first mails are on the wire meanwhile.
+        let selection: Task<EarlySelection, any Error>?
 
-        init?(configuration: Configuration) {
+        /// What the early selection asked for and got.
+        struct EarlySelection: Sendable {
+            var folder: String
+            var opening: (count: Int, bytes: Int)
+            var status: MailboxStatus
+            var sizes: [(uid: UInt32, size: Int)]
+            var opened: [FetchedMessage]
+        }
+
+        /// With `newStore` the folder is selected at once (see `selection`).
+        init?(configuration: Configuration, newStore: Bool = false) {
             guard let mailbox = configuration.mailboxes.first, mailbox.imap.oauth == nil else { return nil }
             self.mailbox = mailbox.name
             let token = mailbox.imap.oauthToken?.value
-            session = Task { try await SyncEngine.open(mailbox, token: token, awaitingLogin: false) }
+            // Started on the session's own queue: a plain task waited ~10 ms for a cooperative thread, both being
+            // busy with the templates and the new store's migrations, and the connection is the longest road.
+            let session = IMAPSession(endpoint: SyncEngine.endpoint(for: mailbox, token: token))
+            if #available(macOS 15.0, *) {
+                self.session = Task(executorPreference: session.taskExecutor) {
+                    try await SyncEngine.login(session, mailbox, awaitingLogin: false)
+                }
+            } else {
+                self.session = Task { try await SyncEngine.login(session, mailbox, awaitingLogin: false) }
+            }
+            guard newStore else {
+                selection = nil
+                return
+            }
+            let connected = self.session
+            let folder = mailbox.imap.folder ?? "INBOX"
+            let opening = SyncEngine.defaultOpening
+            let select: @Sendable () async throws -> EarlySelection = {
+                let session = try await connected.value
+                do {
+                    let (status, sizes, opened) = try await session.select(folder, sizesFrom: 1, opening: opening)
+                    return EarlySelection(
+                        folder: folder, opening: opening, status: status, sizes: sizes, opened: opened)
+                } catch {
+                    throw GatewayError.mailbox(name: mailbox.name, error)
+                }
+            }
+            if #available(macOS 15.0, *) {
+                selection = Task(executorPreference: session.taskExecutor, operation: select)
+            } else {
+                selection = Task(operation: select)
+            }
         }
 
         /// Closes the connection unused (start-up failed after it was opened).
         func discard() async {
+            _ = await selection?.result
             session.cancel()
             if let opened = try? await session.value { await opened.disconnect() }
         }
@@ -174,9 +229,19 @@ public struct SyncEngine: Sendable {
         let saved = try await store.read { try $0.checkpoint(mailbox: mailbox.name) }
         // One round trip selects the folder, lists what is new after the checkpoint with its sizes, and already
         // fetches the first new mails (each cut at `openingBytes`, so a large one costs no memory): storing starts
-        // a round trip earlier.
-        var (status, sizes, opened) = try await session.select(
-            folder, sizesFrom: (saved?.lastUID ?? 0) &+ 1, opening: (openingCount, openingBytes))
+        // a round trip earlier. For a new store it was already asked for right after the login.
+        var status: MailboxStatus
+        var sizes: [(uid: UInt32, size: Int)]
+        var opened: [FetchedMessage]
+        if saved == nil, let early, early.mailbox == mailbox.name, let selection = early.selection,
+            case let selected = try await selection.value, selected.folder == folder,
+            selected.opening == (openingCount, openingBytes)
+        {
+            (status, sizes, opened) = (selected.status, selected.sizes, selected.opened)
+        } else {
+            (status, sizes, opened) = try await session.select(
+                folder, sizesFrom: (saved?.lastUID ?? 0) &+ 1, opening: (openingCount, openingBytes))
+        }
         var lastUID: UInt32 = 0
         if let saved, saved.uidValidity == status.uidValidity {
             lastUID = saved.lastUID

@@ -69,6 +69,9 @@ public struct FetchedMessage: Sendable, Equatable {
 public actor IMAPSession {
     private let executor: QueueExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// The session's own queue as a task executor: `Task(executorPreference:)` with it starts the task on that
+    /// queue at once (see `QueueExecutor`).
+    public nonisolated var taskExecutor: any TaskExecutor { executor }
 
     public let endpoint: IMAPEndpoint
     private var handle: CurlHandle?

@@ -2,7 +2,9 @@ import Dispatch
 
 /// A serial executor on a private dispatch queue, so blocking libcurl calls of one connection never starve Swift's
 /// cooperative thread pool (measured on Linux: a 20 ms timer delayed by 2 s otherwise).
-final class QueueExecutor: SerialExecutor, Sendable {
+/// It is also a task executor: a task started with it as preference runs at once on that queue's thread, without
+/// waiting for a cooperative thread (at start-up both may be busy reading templates and opening the store).
+final class QueueExecutor: SerialExecutor, TaskExecutor, Sendable {
     private let queue: DispatchQueue
 
     init(label: String) {
@@ -19,5 +21,9 @@ final class QueueExecutor: SerialExecutor, Sendable {
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
+    }
+
+    func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 }
