@@ -271,13 +271,17 @@ public struct MailProcessor: Sendable {
         var threaded: (state: TicketState, closedAt: Date?)?
         let candidate = evidence.referencedTicket ?? evidence.subjectTag ?? evidence.bodyReference
         if let candidate, let ticket = try tx.ticket(candidate) { threaded = (ticket.state, ticket.closedAt) }
-        let customers = configuration.customers
-        let domain = sender.normalized.split(separator: "@").last.map(String.init) ?? ""
-        let listed =
-            (customers?.addresses ?? []).contains { $0.lowercased() == sender.normalized }
-            || (customers?.domains ?? []).contains {
-                domain == $0.lowercased() || domain.hasSuffix("." + $0.lowercased())
-            }
+        var listed = false
+        if let customers = configuration.customers {
+            // Only with a customer list: the lowercased address and its domain are new strings for every mail.
+            let address = sender.normalized
+            let domain = address.split(separator: "@").last.map(String.init) ?? ""
+            listed =
+                (customers.addresses ?? []).contains { $0.lowercased() == address }
+                || (customers.domains ?? []).contains {
+                    domain == $0.lowercased() || domain.hasSuffix("." + $0.lowercased())
+                }
+        }
         let known = try listed || tx.isParticipantAnywhere(sender.address)
         let trust =
             mail.trust
