@@ -300,6 +300,28 @@ final class SQLiteTransaction: TicketWriting {
     /// GRDB's cached statements by the address of their SQL literal: looking them up by SQL text hashed the whole
     /// text for every statement of every mail.
     private var statements: [UnsafeRawPointer: Statement] = [:]
+    /// The multi-row inserts of `insertRows`, by their head's address and row count.
+    private var multiRowStatements: [MultiRowKey: Statement] = [:]
+    /// Outbox rows queued by this transaction so far: the order of its new tickets' queued mails.
+    private var queuedOutboxRows: Int64 = 0
+    /// Rows of the tables a sync only writes (outbox, message_ref, audit), queued by this transaction and inserted
+    /// together, many per statement, by `flushPending()`: at the commit, and before anything reads those tables.
+    /// A bulk sync's writer spent a third of its time on the acknowledgement's outbox row, one statement each.
+    private var pending = PendingRows()
+
+    struct MultiRowKey: Hashable {
+        var head: UnsafeRawPointer
+        var rows: Int
+    }
+
+    /// Each table's queued rows, flattened (`columns` values per row).
+    struct PendingRows {
+        var outbox: [SQLArgument] = []
+        var references: [SQLArgument] = []
+        var audit: [SQLArgument] = []
+
+        var isEmpty: Bool { outbox.isEmpty && references.isEmpty && audit.isEmpty }
+    }
 
     func prepared(_ sql: StaticString) throws -> SQLiteStatement {
         let key = UnsafeRawPointer(sql.utf8Start)
@@ -308,6 +330,35 @@ final class SQLiteTransaction: TicketWriting {
         statements[key] = statement
         return statement.sqliteStatement
     }
+
+    func multiRowStatement(_ head: StaticString, columns: Int, rows: Int) throws -> SQLiteStatement {
+        let key = MultiRowKey(head: UnsafeRawPointer(head.utf8Start), rows: rows)
+        if let statement = multiRowStatements[key] { return statement.sqliteStatement }
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        let statement = try db.cachedStatement(
+            sql: "\(head) VALUES " + Array(repeating: row, count: rows).joined(separator: ", "))
+        multiRowStatements[key] = statement
+        return statement.sqliteStatement
+    }
+
+    /// Inserts the queued rows (see `pending`), in the order they were queued.
+    func flushPending() throws {
+        guard !pending.isEmpty else { return }
+        let rows = pending
+        pending = PendingRows()
+        try insertRows(Self.outboxInsert, columns: Self.outboxColumns, rows.outbox)
+        try insertRows(
+            "INSERT OR IGNORE INTO message_ref (message_id, ticket_id)", columns: 2, rows.references)
+        try insertRows(
+            "INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)", columns: 7,
+            rows.audit)
+    }
+
+    static let outboxInsert: StaticString = """
+        INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
+            next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
+        """
+    static let outboxColumns = 14
 
     init(db: Database) {
         self.db = db
@@ -346,6 +397,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func articles(of id: TicketID) throws -> [Article] {
+        try flushPending()
         let articles = try Row.fetchAll(
             try db.cachedStatement(
                 sql: """
@@ -416,6 +468,7 @@ final class SQLiteTransaction: TicketWriting {
     /// have none yet (at the same instant the article first, as the mail that caused the queued one).
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
         if let known = newConversations[id] { return known.sorted().map(\.messageID) }
+        try flushPending()
         return try texts(Self.conversationSQL, .text(id.description))
     }
 
@@ -437,7 +490,8 @@ final class SQLiteTransaction: TicketWriting {
         """
 
     func auditTrail(of id: TicketID) throws -> [AuditEntry] {
-        try Row.fetchAll(
+        try flushPending()
+        return try Row.fetchAll(
             try db.cachedStatement(sql: "SELECT * FROM audit WHERE ticket_id = ? ORDER BY id"),
             arguments: [id.description]
         )
@@ -452,7 +506,8 @@ final class SQLiteTransaction: TicketWriting {
     /// The ticket a Message-ID belongs to: an outbound mail's from `message_ref` (which older stores also filled
     /// for inbound mail), else the inbound article's own.
     func ticketID(forMessageID messageID: String) throws -> TicketID? {
-        try text(
+        try flushPending()
+        return try text(
             """
             SELECT ticket_id FROM message_ref WHERE message_id = ?1
             UNION ALL SELECT ticket_id FROM article WHERE message_id = ?1 AND direction = 'in' LIMIT 1
@@ -486,6 +541,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
+        try flushPending()
         if let status {
             return try Row.fetchAll(
                 try db.cachedStatement(sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id"),
@@ -498,7 +554,8 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem] {
-        try Row.fetchAll(
+        try flushPending()
+        return try Row.fetchAll(
             try db.cachedStatement(
                 sql: "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"),
             arguments: [now.timeIntervalSince1970, limit]
@@ -557,7 +614,8 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func auditEntries(from: Date, to: Date) throws -> [AuditEntry] {
-        try Row.fetchAll(
+        try flushPending()
+        return try Row.fetchAll(
             try db.cachedStatement(sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY id"),
             arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
         ).compactMap { row in
@@ -619,11 +677,11 @@ final class SQLiteTransaction: TicketWriting {
                 SELECT (SELECT reason FROM undeliverable WHERE address = ?1), p.language, p.participant, p.automatic
                 FROM (SELECT 1) LEFT JOIN person p ON p.address = ?1
                 """, columns: 4, .text(key)) ?? [nil, nil, nil, nil]
-        let pending = pendingPeople[key]
+        let unwritten = pendingPeople[key]
         let known = KnownPerson(
-            undeliverable: row[0], language: pending?.language ?? row[1],
-            participant: pending?.participant == true || row[2] == "1",
-            automatic: pending?.automatic ?? Person.times(row[3]))
+            undeliverable: row[0], language: unwritten?.language ?? row[1],
+            participant: unwritten?.participant == true || row[2] == "1",
+            automatic: unwritten?.automatic ?? Person.times(row[3]))
         people[key] = known
         return known
     }
@@ -651,6 +709,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func retryOutbox(id: Int64, at: Date) throws -> Bool {
+        try flushPending()
         try db.execute(
             sql:
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
@@ -659,6 +718,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func dropOutbox(id: Int64) throws -> Bool {
+        try flushPending()
         try db.cachedStatement(
             sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')"
         ).execute(
@@ -711,6 +771,7 @@ final class SQLiteTransaction: TicketWriting {
     /// Writes what the transaction kept in memory (the ticket counters, the people's facts); the store calls it
     /// right before the commit.
     func finish() throws {
+        try flushPending()
         for (kind, last) in counters {
             try run(
                 """
@@ -830,12 +891,16 @@ final class SQLiteTransaction: TicketWriting {
 
     func attempt<T>(_ body: () throws -> T) throws -> T {
         var result: T?
+        // The rows queued before belong to the mails before: written now, outside the savepoint. This mail's are
+        // written inside it, so their errors are this mail's and the savepoint undoes them.
+        try flushPending()
         let numbered = counters
         let conversations = newConversations
-        let pending = pendingPeople
+        let pendingFacts = pendingPeople
         do {
             try db.inSavepoint {
                 result = try body()
+                try flushPending()
                 return .commit
             }
         } catch {
@@ -844,13 +909,15 @@ final class SQLiteTransaction: TicketWriting {
             outboundArticles = [:]
             newConversations = conversations
             counters = numbered
-            pendingPeople = pending
+            pendingPeople = pendingFacts
+            pending = PendingRows()
             throw error
         }
         return result!
     }
 
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
+        try flushPending()
         let row = try Row.fetchOne(
             try db.cachedStatement(
                 sql: "SELECT id, ticket_id, deferred_json, created_at, article_id FROM outbox WHERE message_id = ?"),
@@ -877,18 +944,15 @@ final class SQLiteTransaction: TicketWriting {
 
     func enqueue(_ item: OutboxItem) throws {
         let article = outboundArticles[item.messageID]
-        try run(
-            """
-            INSERT INTO outbox (ticket_id, purpose, message_id, mail_from, recipients_json, raw, status, attempts,
-                next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+        // Queued (see `pending`); rows get their ids in this order when flushed.
+        pending.outbox += [
             .optional(item.ticketID?.description), .text(item.purpose), .text(item.messageID), .text(item.mailFrom),
             .text(Self.encodeStrings(item.recipients)), .blob(item.raw), .text(item.status.rawValue),
             .integer(item.attempts), .real(item.nextAttemptAt.timeIntervalSince1970), .optional(item.lastError),
             .real(item.createdAt.timeIntervalSince1970), .optional(item.sentAt?.timeIntervalSince1970),
-            .optional(item.deferred.map(Self.encodeDeferred)), article.map { .integer($0) } ?? .null)
-        let outboxID = db.lastInsertedRowID
+            .optional(item.deferred.map(Self.encodeDeferred)), article.map { .integer($0) } ?? .null,
+        ]
+        queuedOutboxRows += 1
         // An automatic mail counts toward each recipient's hourly limit once, however often it names them.
         if item.mailFrom.isEmpty {
             for key in Set(item.recipients.map(Person.key)) {
@@ -899,26 +963,22 @@ final class SQLiteTransaction: TicketWriting {
         }
         // The outbound article inserted just before has already mapped its Message-ID to the ticket.
         if let ticketID = item.ticketID, article == nil {
-            try run(
-                "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(item.messageID),
-                .text(ticketID.description))
+            pending.references += [.text(item.messageID), .text(ticketID.description)]
             if item.deferred != nil {
+                // Ordered among the ticket's queued mails by when they were queued, as their row ids will be.
                 newConversations[ticketID]?.append(
                     ConversationEntry(
-                        at: item.createdAt.timeIntervalSince1970, queued: true, rowID: outboxID,
+                        at: item.createdAt.timeIntervalSince1970, queued: true, rowID: queuedOutboxRows,
                         messageID: item.messageID))
             }
         }
     }
 
     func append(_ entry: AuditEntry) throws {
-        try run(
-            """
-            INSERT INTO audit (ticket_id, at, actor, via_message_id, action, old_value, new_value)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
+        pending.audit += [
             .text(entry.ticketID.description), .real(entry.at.timeIntervalSince1970), .text(entry.actor),
-            .optional(entry.viaMessageID), .text(entry.action), .optional(entry.oldValue), .optional(entry.newValue))
+            .optional(entry.viaMessageID), .text(entry.action), .optional(entry.oldValue), .optional(entry.newValue),
+        ]
     }
 
     func save(_ checkpoint: MailboxCheckpoint) throws {
@@ -936,6 +996,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func markSent(outboxID: Int64, at: Date) throws {
+        try flushPending()
         try db.execute(
             sql:
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
@@ -943,6 +1004,7 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws {
+        try flushPending()
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?

@@ -53,25 +53,49 @@ extension SQLiteTransaction {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    /// Inserts rows given as `columns` values each, many per statement (`<head> VALUES (…), (…), …`, up to
+    /// `rowsPerInsert` rows): one statement opens the table and its indexes once for all its rows.
+    func insertRows(_ head: StaticString, columns: Int, _ values: [SQLArgument]) throws {
+        let rowCount = values.count / columns
+        var done = 0
+        while done < rowCount {
+            let count = min(Self.rowsPerInsert, rowCount - done)
+            let statement = try multiRowStatement(head, columns: columns, rows: count)
+            sqlite3_reset(statement)
+            for offset in 0..<(count * columns) {
+                guard bind(values[done * columns + offset], to: statement, at: Int32(offset + 1)) == SQLITE_OK else {
+                    throw failure(statement, sql: head)
+                }
+            }
+            guard sqlite3_step(statement) == SQLITE_DONE else { throw failure(statement, sql: head) }
+            sqlite3_reset(statement)
+            done += count
+        }
+    }
+
+    /// At most 64 rows of at most 14 values: 896 variables, far below SQLite's limit (32,766).
+    static var rowsPerInsert: Int { 64 }
+
+    private func bind(_ argument: SQLArgument, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        switch argument {
+        case .text(var text):
+            text.withUTF8 { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        case .integer(let value): sqlite3_bind_int64(statement, index, value)
+        case .real(let value): sqlite3_bind_double(statement, index, value)
+        case .blob(let bytes) where bytes.isEmpty: sqlite3_bind_zeroblob(statement, index, 0)
+        case .blob(let bytes):
+            bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        case .null: sqlite3_bind_null(statement, index)
+        }
+    }
+
     private func rows<T>(_ sql: StaticString, _ arguments: [SQLArgument], _ read: (OpaquePointer) -> T) throws -> [T] {
         let statement = try prepared(sql)
         sqlite3_reset(statement)
         for (offset, argument) in arguments.enumerated() {
-            let index = Int32(offset + 1)
-            let code: Int32
-            switch argument {
-            case .text(var text):
-                code = text.withUTF8 { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient) }
-            case .integer(let value): code = sqlite3_bind_int64(statement, index, value)
-            case .real(let value): code = sqlite3_bind_double(statement, index, value)
-            case .blob(let bytes) where bytes.isEmpty: code = sqlite3_bind_zeroblob(statement, index, 0)
-            case .blob(let bytes):
-                code = bytes.withUnsafeBytes {
-                    sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient)
-                }
-            case .null: code = sqlite3_bind_null(statement, index)
+            guard bind(argument, to: statement, at: Int32(offset + 1)) == SQLITE_OK else {
+                throw failure(statement, sql: sql)
             }
-            guard code == SQLITE_OK else { throw failure(statement, sql: sql) }
         }
         var result: [T] = []
         while true {

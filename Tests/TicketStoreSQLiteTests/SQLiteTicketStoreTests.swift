@@ -334,6 +334,55 @@ struct SQLiteTicketStoreTests {
         #expect(references == ["out-1@x", "queued@x"])
     }
 
+    @Test(
+        "outbox, reference and audit rows written together: in queue order, read back in their transaction, undone with a failed mail"
+    )
+    func queuedRowsWrittenTogether() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        let now = self.now
+        @Sendable func item(_ id: String) -> OutboxItem {
+            OutboxItem(
+                ticketID: ticket.id, purpose: "ack", messageID: id, mailFrom: "", recipients: ["a@b.test"], raw: [1],
+                nextAttemptAt: now, createdAt: now)
+        }
+        @Sendable func entry(_ action: String) -> AuditEntry {
+            AuditEntry(ticketID: ticket.id, at: now, actor: "t", viaMessageID: nil, action: action)
+        }
+        // More than one multi-row statement's worth, so the rows span statements.
+        let count = 150
+        let seenInside = try await store.write { tx -> [Int] in
+            try tx.insert(ticket)
+            for index in 0..<count {
+                try tx.enqueue(item("m\(index)@x"))
+                try tx.append(entry("a\(index)"))
+            }
+            // Read in the same transaction: every queued row is there.
+            let inside = [try tx.outbox(status: .pending).count, try tx.auditTrail(of: ticket.id).count]
+            // A mail that fails after queueing leaves none of its rows; one that succeeds keeps them.
+            _ = try? tx.attempt { () throws -> Void in
+                try tx.enqueue(item("failed@x"))
+                try tx.append(entry("failed"))
+                throw Boom()
+            }
+            try tx.attempt {
+                try tx.enqueue(item("kept@x"))
+                try tx.append(entry("kept"))
+            }
+            try tx.enqueue(item("last@x"))
+            return inside
+        }
+        #expect(seenInside == [count, count])
+        let outbox = try await store.read { try $0.outbox(status: nil) }.map(\.messageID)
+        #expect(outbox == (0..<count).map { "m\($0)@x" } + ["kept@x", "last@x"])
+        let audit = try await store.read { try $0.auditTrail(of: ticket.id) }.map(\.action)
+        #expect(audit == (0..<count).map { "a\($0)" } + ["kept"])
+        let found = try await store.read { tx in
+            try ["m149@x", "kept@x", "failed@x"].map { try tx.ticketID(forMessageID: $0) }
+        }
+        #expect(found == [ticket.id, ticket.id, nil])
+    }
+
     @Test("a ticket created in a transaction knows its conversation there exactly as the database tells it later")
     func newTicketConversation() async throws {
         let store = try SQLiteTicketStore(path: path)
