@@ -390,7 +390,8 @@ public struct SyncEngine: Sendable {
     func spool(_ mails: inout [PreparedMail], mailbox: String) {
         guard let spool, !mails.isEmpty else { return }
         do {
-            let locations = try spool.append(mails.map(\.raw))
+            // Flushed on the spool's thread; the writer waits for it before committing rows that point there.
+            let locations = try spool.append(mails.map(\.raw), waitForDisk: false)
             for index in mails.indices { mails[index].spooled = locations[index] }
         } catch {
             logger.warning(
@@ -482,6 +483,18 @@ public struct SyncEngine: Sendable {
     /// savepoint: a mail that still fails is quarantined with the error, and the others are stored as usual.
     func process(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
         guard let last = mails.last else { return [] }
+        var spooled = mails
+        if let spool, mails.contains(where: { $0.spooled != nil }) {
+            // A row never points at spooled bytes before they are on disk; if they cannot get there, the rows keep
+            // the bytes themselves.
+            do {
+                try await spool.waitUntilOnDisk(mails.compactMap { mail in mail.spooled.map { ($0, mail.raw.count) } })
+            } catch {
+                logger.warning("raw mails stay in the database: \(error)", metadata: ["mailbox": "\(mailbox)"])
+                for index in spooled.indices { spooled[index].spooled = nil }
+            }
+        }
+        let mails = spooled
         let processor = self.processor
         let clock = self.clock
         let checkpoint = MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid)

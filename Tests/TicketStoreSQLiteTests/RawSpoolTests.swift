@@ -42,6 +42,26 @@ struct RawSpoolTests {
             try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".mails") }.count == 2)
     }
 
+    @Test("appended without waiting, mails are on disk once waitUntilOnDisk returns, across rotation and many batches")
+    func flushedInTheBackground() async throws {
+        let spool = RawSpool(directory: directory, segmentLimit: 4_000)
+        let mails = (0..<40).map { mail($0, size: 50 + $0 * 10) }
+        var located: [(location: RawLocation, size: Int)] = []
+        for batch in stride(from: 0, to: mails.count, by: 4) {
+            let part = Array(mails[batch..<batch + 4])
+            let locations = try spool.append(part, waitForDisk: false)
+            located += zip(locations, part.map(\.count)).map { ($0, $1) }
+        }
+        #expect(Set(located.map(\.location.path)).count > 1)
+        // Waiting for everything, then again for what is already on disk (answered at once).
+        try await spool.waitUntilOnDisk(located)
+        try await spool.waitUntilOnDisk(Array(located.prefix(3)))
+        for ((location, size), bytes) in zip(located, mails) {
+            #expect(size == bytes.count)
+            #expect(raw(location, size: size).contents() == bytes)
+        }
+    }
+
     @Test("segments started within one millisecond get names of their own")
     func quickRotation() throws {
         // A limit of one byte: every append starts a new segment, twenty of them within a few milliseconds.
