@@ -24,10 +24,7 @@ public final class SQLiteTicketStore: TicketStore {
             // instead of growing to 47 MB. A new store gets 16 KB pages: a quarter of the log frames (two writes each)
             // and shallower indexes for the same rows; a 5,000-mail sync took 10 ms less (A/B of 15 runs). A store
             // made with 4 KB pages keeps them (WAL mode cannot change it).
-            // A page cache of 16 MB instead of SQLite's 2 MB: a bulk sync's writer touches the last pages of a dozen
-            // tables and indexes per mail, and the random ones (Message-IDs, addresses) were read back from the
-            // log again and again.
-            try db.execute(sql: "PRAGMA page_size = 16384; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384")
+            try db.execute(sql: "PRAGMA page_size = 16384; PRAGMA synchronous = NORMAL")
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, (8 << 20) / pageSize))")
         }
