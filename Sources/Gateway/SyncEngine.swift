@@ -482,19 +482,43 @@ public struct SyncEngine: Sendable {
     /// When that fails for a reason other than the templates, the chunk is done again one mail at a time, each in a
     /// savepoint: a mail that still fails is quarantined with the error, and the others are stored as usual.
     func process(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32) async throws -> [MailOutcome] {
+        do {
+            return try await commit(mails, mailbox: mailbox, uidValidity: uidValidity, spooled: true)
+        } catch let error as SpoolNotOnDisk {
+            // The rows keep the bytes themselves, as when the spool could not take them at all.
+            logger.warning("raw mails stay in the database: \(error.cause)", metadata: ["mailbox": "\(mailbox)"])
+            return try await commit(mails, mailbox: mailbox, uidValidity: uidValidity, spooled: false)
+        }
+    }
+
+    /// Spooled bytes that did not reach the disk: the transaction that would have pointed at them is undone.
+    struct SpoolNotOnDisk: Error {
+        var cause: RawSpoolError
+    }
+
+    /// `process` with the mails' spooled bytes (waited for on disk before the commit), or without (their rows keep
+    /// the bytes).
+    private func commit(_ mails: [PreparedMail], mailbox: String, uidValidity: UInt32, spooled: Bool) async throws
+        -> [MailOutcome]
+    {
         guard let last = mails.last else { return [] }
-        var spooled = mails
-        if let spool, mails.contains(where: { $0.spooled != nil }) {
-            // A row never points at spooled bytes before they are on disk; if they cannot get there, the rows keep
-            // the bytes themselves.
-            do {
-                try await spool.waitUntilOnDisk(mails.compactMap { mail in mail.spooled.map { ($0, mail.raw.count) } })
+        var kept = mails
+        if !spooled {
+            for index in kept.indices { kept[index].spooled = nil }
+        }
+        // A row never points at spooled bytes before they are on disk: checked right before the commit, after the
+        // transaction's work, by when the spool's own flush has usually finished.
+        let spool = self.spool
+        let onDisk = kept.compactMap { mail in mail.spooled.map { (location: $0, size: mail.raw.count) } }
+        let waitForSpool: @Sendable () throws -> Void = {
+            guard let spool, !onDisk.isEmpty else { return }
+            do throws(RawSpoolError) {
+                try spool.waitUntilOnDisk(onDisk)
             } catch {
-                logger.warning("raw mails stay in the database: \(error)", metadata: ["mailbox": "\(mailbox)"])
-                for index in spooled.indices { spooled[index].spooled = nil }
+                throw SpoolNotOnDisk(cause: error)
             }
         }
-        let mails = spooled
+        let mails = kept
         let processor = self.processor
         let clock = self.clock
         let checkpoint = MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid)
@@ -503,12 +527,15 @@ public struct SyncEngine: Sendable {
                 do {
                     let outcomes = try mails.map { try processor.process($0, now: clock(), in: tx) }
                     try tx.save(checkpoint)
+                    try waitForSpool()
                     return outcomes
                 } catch let error as TemplateError {
                     throw GatewayError.template(error)
                 }
             }
         } catch let error as GatewayError {
+            throw error
+        } catch let error as SpoolNotOnDisk {
             throw error
         } catch {
             logger.warning(
@@ -527,6 +554,7 @@ public struct SyncEngine: Sendable {
                     }
                 }
                 try tx.save(checkpoint)
+                try waitForSpool()
                 return outcomes
             } catch let error as TemplateError {
                 throw GatewayError.template(error)

@@ -50,7 +50,7 @@ public final class RawSpool: Sendable {
     private struct Durability {
         var onDisk: [String: Int64] = [:]
         var failure: RawSpoolError?
-        var waiting: [(path: String, end: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var waiting: [(path: String, end: Int64, signal: DispatchSemaphore)] = []
     }
 
     public init(directory: String, segmentLimit: Int64 = 64 << 20) {
@@ -115,29 +115,26 @@ public final class RawSpool: Sendable {
         }
     }
 
-    /// Returns once the bytes of these mails (location and size) are on disk; throws when the flush failed.
-    public func waitUntilOnDisk(_ mails: [(location: RawLocation, size: Int)]) async throws {
+    /// Returns once the bytes of these mails (location and size) are on disk; throws when a flush failed. Blocks:
+    /// the store's writer calls it on its own thread right before committing rows that point there, after the
+    /// transaction's work, so the flush has usually long finished.
+    public func waitUntilOnDisk(_ mails: [(location: RawLocation, size: Int)]) throws(RawSpoolError) {
         var ends: [String: Int64] = [:]
         for (location, size) in mails {
             ends[location.path] = max(ends[location.path] ?? 0, location.offset + Int64(size))
         }
         for (path, end) in ends {
-            let ready = durability.withLock { state -> Result<Void, RawSpoolError>? in
-                if let failure = state.failure { return .failure(failure) }
-                return state.onDisk[path, default: -1] >= end ? .success(()) : nil
+            let signal = DispatchSemaphore(value: 0)
+            let waits = try durability.withLock { state throws(RawSpoolError) -> Bool in
+                if state.onDisk[path, default: -1] >= end { return false }
+                if let failure = state.failure { throw failure }
+                state.waiting.append((path, end, signal))
+                return true
             }
-            if let ready {
-                try ready.get()
-                continue
-            }
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let ready = durability.withLock { state -> Result<Void, RawSpoolError>? in
-                    if let failure = state.failure { return .failure(failure) }
-                    if state.onDisk[path, default: -1] >= end { return .success(()) }
-                    state.waiting.append((path, end, continuation))
-                    return nil
-                }
-                if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
+            guard waits else { continue }
+            signal.wait()
+            try durability.withLock { state throws(RawSpoolError) in
+                if state.onDisk[path, default: -1] < end, let failure = state.failure { throw failure }
             }
         }
     }
@@ -148,9 +145,9 @@ public final class RawSpool: Sendable {
             state.onDisk[path] = max(state.onDisk[path] ?? -1, end)
             let done = state.waiting.filter { $0.path == path && $0.end <= end }
             state.waiting.removeAll { $0.path == path && $0.end <= end }
-            return done.map(\.continuation)
+            return done.map(\.signal)
         }
-        for continuation in woken { continuation.resume() }
+        for signal in woken { signal.signal() }
     }
 
     /// A flush failed: whoever waits, or will wait, gets the error.
@@ -158,9 +155,9 @@ public final class RawSpool: Sendable {
         let woken = durability.withLock { state in
             state.failure = state.failure ?? error
             defer { state.waiting = [] }
-            return state.waiting.map(\.continuation)
+            return state.waiting.map(\.signal)
         }
-        for continuation in woken { continuation.resume(throwing: error) }
+        for signal in woken { signal.signal() }
     }
 
     /// Reads `size` bytes at `offset` of a segment (or of a whole file when `offset` is nil), at most `limit`; nil

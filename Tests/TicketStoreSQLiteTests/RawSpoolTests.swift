@@ -43,7 +43,7 @@ struct RawSpoolTests {
     }
 
     @Test("appended without waiting, mails are on disk once waitUntilOnDisk returns, across rotation and many batches")
-    func flushedInTheBackground() async throws {
+    func flushedInTheBackground() throws {
         let spool = RawSpool(directory: directory, segmentLimit: 4_000)
         let mails = (0..<40).map { mail($0, size: 50 + $0 * 10) }
         var located: [(location: RawLocation, size: Int)] = []
@@ -54,8 +54,8 @@ struct RawSpoolTests {
         }
         #expect(Set(located.map(\.location.path)).count > 1)
         // Waiting for everything, then again for what is already on disk (answered at once).
-        try await spool.waitUntilOnDisk(located)
-        try await spool.waitUntilOnDisk(Array(located.prefix(3)))
+        try spool.waitUntilOnDisk(located)
+        try spool.waitUntilOnDisk(Array(located.prefix(3)))
         for ((location, size), bytes) in zip(located, mails) {
             #expect(size == bytes.count)
             #expect(raw(location, size: size).contents() == bytes)
