@@ -159,13 +159,7 @@ public struct SyncEngine: Sendable {
             // Started on the session's own queue: a plain task waited ~10 ms for a cooperative thread, both being
             // busy with the templates and the new store's migrations, and the connection is the longest road.
             let session = IMAPSession(endpoint: SyncEngine.endpoint(for: mailbox, token: token))
-            if #available(macOS 15.0, *) {
-                self.session = Task(executorPreference: session.taskExecutor) {
-                    try await SyncEngine.login(session, mailbox, awaitingLogin: false)
-                }
-            } else {
-                self.session = Task { try await SyncEngine.login(session, mailbox, awaitingLogin: false) }
-            }
+            self.session = Self.task(on: session) { try await SyncEngine.login(session, mailbox, awaitingLogin: false) }
             guard newStore else {
                 selection = nil
                 return
@@ -183,11 +177,17 @@ public struct SyncEngine: Sendable {
                     throw GatewayError.mailbox(name: mailbox.name, error)
                 }
             }
+            selection = Self.task(on: session, select)
+        }
+
+        /// A task started on the session's own queue (where the platform has task executors).
+        static func task<T: Sendable>(
+            on session: IMAPSession, _ operation: @escaping @Sendable () async throws -> T
+        ) -> Task<T, any Error> {
             if #available(macOS 15.0, *) {
-                selection = Task(executorPreference: session.taskExecutor, operation: select)
-            } else {
-                selection = Task(operation: select)
+                return Task(executorPreference: session.taskExecutor, operation: operation)
             }
+            return Task(operation: operation)
         }
 
         /// Closes the connection unused (start-up failed after it was opened).
@@ -502,14 +502,18 @@ public struct SyncEngine: Sendable {
         -> [MailOutcome]
     {
         guard let last = mails.last else { return [] }
-        var kept = mails
-        if !spooled {
-            for index in kept.indices { kept[index].spooled = nil }
-        }
+        let mails =
+            spooled
+            ? mails
+            : mails.map { mail in
+                var kept = mail
+                kept.spooled = nil
+                return kept
+            }
         // A row never points at spooled bytes before they are on disk: checked right before the commit, after the
         // transaction's work, by when the spool's own flush has usually finished.
         let spool = self.spool
-        let onDisk = kept.compactMap { mail in mail.spooled.map { (location: $0, size: mail.raw.count) } }
+        let onDisk = mails.compactMap { mail in mail.spooled.map { (location: $0, size: mail.raw.count) } }
         let waitForSpool: @Sendable () throws -> Void = {
             guard let spool, !onDisk.isEmpty else { return }
             do throws(RawSpoolError) {
@@ -518,7 +522,6 @@ public struct SyncEngine: Sendable {
                 throw SpoolNotOnDisk(cause: error)
             }
         }
-        let mails = kept
         let processor = self.processor
         let clock = self.clock
         let checkpoint = MailboxCheckpoint(mailbox: mailbox, uidValidity: uidValidity, lastUID: last.origin.uid)

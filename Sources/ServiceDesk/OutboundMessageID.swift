@@ -25,9 +25,9 @@ public enum OutboundMessageID {
         }
         bytes.append(UInt8(ascii: "."))
         bytes += String(nextNonce(), radix: 36).utf8
-        let signature = HMAC.sha256(secret: secret, message: Array(bytes[3...]))
+        let signature = mac(Array(bytes[3...]), secret: secret)
         bytes.append(UInt8(ascii: "."))
-        bytes += HMAC.hex(signature, bytes: 8).utf8
+        bytes += signature.utf8
         bytes.append(UInt8(ascii: "@"))
         bytes += domain.utf8
         return String(decoding: bytes, as: UTF8.self)
@@ -50,7 +50,11 @@ public enum OutboundMessageID {
     }
 
     static func mac(_ payload: String, secret: String) -> String {
-        HMAC.hex(HMAC.sha256(secret: secret, message: Array(payload.utf8)), bytes: 8)
+        mac(Array(payload.utf8), secret: secret)
+    }
+
+    static func mac(_ payload: [UInt8], secret: String) -> String {
+        HMAC.hex(HMAC.sha256(secret: secret, message: payload), bytes: 8)
     }
 
     /// A nonce unique within the process (splitmix64 over a counter from a random start: a bijection, so no two

@@ -39,9 +39,6 @@ public final class RawSpool: Sendable {
     /// The directory of the segments.
     public let directory: String
     private let current = Mutex<Segment?>(nil)
-    /// Where `write` gathers mails, kept from one append to the next: a megabyte allocated per batch was new
-    /// memory each time, three quarters of a sync's page faults.
-    private let gathered = Mutex<[UInt8]>([])
     /// How far each segment written by this process is on disk, and who waits for more.
     private let durability = Mutex(Durability())
     /// Flushes appended segments in the background (`append(_:waitForDisk: false)`).
@@ -189,15 +186,8 @@ public final class RawSpool: Sendable {
 
     /// Writes the mails in order, gathered into writes of about 1 MB (a system call per mail cost more than the copy).
     private func write(_ mails: [[UInt8]], to segment: Segment) throws(RawSpoolError) {
-        try gathered.withLock { (chunk: inout [UInt8]) throws(RawSpoolError) in
-            chunk.removeAll(keepingCapacity: true)
-            chunk.reserveCapacity(1 << 20)
-            defer { if chunk.capacity > 4 << 20 { chunk = [] } }  // not kept after a very large mail
-            try write(mails, to: segment, through: &chunk)
-        }
-    }
-
-    private func write(_ mails: [[UInt8]], to segment: Segment, through chunk: inout [UInt8]) throws(RawSpoolError) {
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(1 << 20)
         for (index, mail) in mails.enumerated() {
             chunk.append(contentsOf: mail)
             guard chunk.count >= 1 << 20 || index == mails.count - 1 else { continue }
