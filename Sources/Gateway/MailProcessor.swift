@@ -61,6 +61,16 @@ public struct MailProcessor: Sendable {
         agents[address.lowercased()]
     }
 
+    /// Tells the store which mails `process` is about to get (see `TicketWriting.anticipate`): all from one mailbox
+    /// and UIDVALIDITY.
+    public func anticipate(_ mails: [PreparedMail], in tx: any TicketWriting) throws {
+        guard let first = mails.first else { return }
+        try tx.anticipate(
+            BatchPreview(
+                mailbox: first.origin.mailbox, uidValidity: first.origin.uidValidity, uids: mails.map(\.origin.uid),
+                messageIDs: mails.map(\.messageID), addresses: mails.compactMap { $0.sender?.address }))
+    }
+
     /// Stores a prepared mail (once per mailbox, UIDVALIDITY and UID) and routes it.
     public func process(_ mail: PreparedMail, now: Date, in tx: any TicketWriting) throws -> MailOutcome {
         guard let rawID = try tx.insertNew(mail.rawMail(receivedAt: now)) else { return .alreadyProcessed }

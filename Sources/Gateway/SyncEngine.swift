@@ -528,6 +528,7 @@ public struct SyncEngine: Sendable {
         do {
             return try await store.write { tx in
                 do {
+                    try processor.anticipate(mails, in: tx)
                     let outcomes = try mails.map { try processor.process($0, now: clock(), in: tx) }
                     try tx.save(checkpoint)
                     try waitForSpool()

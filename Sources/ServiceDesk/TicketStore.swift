@@ -246,9 +246,32 @@ public protocol TicketWriting: TicketReading {
     /// Runs `body` so that, when it throws, only its own writes are undone (a savepoint) and the transaction goes
     /// on: one mail that cannot be processed is quarantined instead of failing every mail committed with it.
     func attempt<T>(_ body: () throws -> T) throws -> T
+    /// Announces the mails about to be processed in this transaction, so a store can read what processing will ask
+    /// about them in a few statements for the whole batch (optional: the default does nothing).
+    func anticipate(_ batch: BatchPreview) throws
+}
+
+/// The mails of a batch as a store sees them before processing: their place in the mailbox, their Message-IDs and
+/// the addresses processing asks about.
+public struct BatchPreview: Sendable, Equatable {
+    public var mailbox: String
+    public var uidValidity: UInt32
+    public var uids: [UInt32]
+    public var messageIDs: [String]
+    public var addresses: [String]
+
+    public init(mailbox: String, uidValidity: UInt32, uids: [UInt32], messageIDs: [String], addresses: [String]) {
+        self.mailbox = mailbox
+        self.uidValidity = uidValidity
+        self.uids = uids
+        self.messageIDs = messageIDs
+        self.addresses = addresses
+    }
 }
 
 extension TicketWriting {
+    public func anticipate(_ batch: BatchPreview) throws {}
+
     public func insertNew(_ raw: RawMail) throws -> Int64? {
         if try hasRawMail(mailbox: raw.mailbox, uidValidity: raw.uidValidity, uid: raw.uid) { return nil }
         return try insert(raw)

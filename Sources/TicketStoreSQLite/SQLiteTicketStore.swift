@@ -277,7 +277,15 @@ enum Person {
 
 /// `TicketReading`/`TicketWriting` over one GRDB database connection inside a transaction.
 final class SQLiteTransaction: TicketWriting {
-    let db: Database
+    /// The connection itself: only for the queued rows' own inserts and for what just ran on `db`.
+    private let connection: Database
+    /// The connection with every queued row (see `pending`) written first: whatever runs on it sees them.
+    var db: Database {
+        get throws {
+            try flushPending()
+            return connection
+        }
+    }
     /// Row ids of the outbound articles inserted in this transaction, recorded with their outbox rows.
     private var outboundArticles: [String: Int64] = [:]
     /// What this transaction knows about an address (lowercased), read once by `learn` and kept up to date as it
@@ -301,39 +309,73 @@ final class SQLiteTransaction: TicketWriting {
     private var multiRowStatements: [MultiRowKey: Statement] = [:]
     /// Outbox rows queued by this transaction so far: the order of its new tickets' queued mails.
     private var queuedOutboxRows: Int64 = 0
-    /// Rows of the tables a sync only writes (outbox, message_ref, audit), queued by this transaction and inserted
-    /// together, many per statement, by `flushPending()`: at the commit, and before anything reads those tables.
-    /// A bulk sync's writer spent a third of its time on the acknowledgement's outbox row, one statement each.
+    /// Rows inserted by this transaction but not yet written: inserted together, many per statement, by
+    /// `flushPending()`, at the commit and before any other statement runs (`db`, `rows`). A bulk sync's writer
+    /// spent most of its SQLite time on one statement per row (raw mail, ticket, article, participant, outbox).
     private var pending = PendingRows()
+    /// The last row id handed out per table whose rows are queued with their ids (nil: read again when needed).
+    private var lastRawMailID: Int64?
+    private var lastArticleID: Int64?
+    /// What `anticipate` read for a batch: the mailbox's raw mails already stored among the batch's UIDs.
+    private var rawPreview: RawPreview?
+    /// The Message-IDs `anticipate` asked about, and those of them that have an inbound article.
+    private var askedMessageIDs: Set<String> = []
+    private var inboundMessageIDs: Set<String> = []
+    /// Message-IDs of the inbound articles inserted by this transaction.
+    private var insertedInbound: Set<String> = []
+
+    /// The raw mails of one mailbox and UIDVALIDITY a batch brings (`uids`), those among them stored before it
+    /// (`stored`) and those this transaction inserted since (`inserted`).
+    struct RawPreview {
+        var mailbox: String
+        var uidValidity: UInt32
+        var uids: Set<UInt32>
+        var stored: Set<UInt32>
+        var inserted: Set<UInt32> = []
+
+        func covers(_ raw: RawMail) -> Bool {
+            raw.mailbox == mailbox && raw.uidValidity == uidValidity && uids.contains(raw.uid)
+        }
+    }
 
     struct MultiRowKey: Hashable {
         var head: UnsafeRawPointer
         var rows: Int
     }
 
-    /// Each table's queued rows, flattened (`columns` values per row).
+    /// Each table's queued rows, flattened (`columns` values per row), inserted in this order (the rows a row
+    /// refers to before it).
     struct PendingRows {
+        var rawMails: [SQLArgument] = []
+        var tickets: [SQLArgument] = []
+        var articles: [SQLArgument] = []
+        var participants: [SQLArgument] = []
         var outbox: [SQLArgument] = []
         var references: [SQLArgument] = []
         var audit: [SQLArgument] = []
 
-        var isEmpty: Bool { outbox.isEmpty && references.isEmpty && audit.isEmpty }
+        var isEmpty: Bool {
+            rawMails.isEmpty && tickets.isEmpty && articles.isEmpty && participants.isEmpty && outbox.isEmpty
+                && references.isEmpty && audit.isEmpty
+        }
     }
 
     func prepared(_ sql: StaticString) throws -> SQLiteStatement {
         let key = UnsafeRawPointer(sql.utf8Start)
         if let statement = statements[key] { return statement.sqliteStatement }
-        let statement = try db.cachedStatement(sql: sql.description)
+        let statement = try connection.cachedStatement(sql: sql.description)
         statements[key] = statement
         return statement.sqliteStatement
     }
 
-    func multiRowStatement(_ head: StaticString, columns: Int, rows: Int) throws -> SQLiteStatement {
+    func multiRowStatement(_ head: StaticString, columns: Int, rows: Int, then tail: StaticString) throws
+        -> SQLiteStatement
+    {
         let key = MultiRowKey(head: UnsafeRawPointer(head.utf8Start), rows: rows)
         if let statement = multiRowStatements[key] { return statement.sqliteStatement }
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        let statement = try db.cachedStatement(
-            sql: "\(head) VALUES " + Array(repeating: row, count: rows).joined(separator: ", "))
+        let statement = try connection.cachedStatement(
+            sql: "\(head) VALUES " + Array(repeating: row, count: rows).joined(separator: ", ") + " \(tail)")
         multiRowStatements[key] = statement
         return statement.sqliteStatement
     }
@@ -343,6 +385,11 @@ final class SQLiteTransaction: TicketWriting {
         guard !pending.isEmpty else { return }
         let rows = pending
         pending = PendingRows()
+        try insertRows(Self.rawMailInsert, columns: 10, rows.rawMails)
+        try insertRows(Self.ticketInsert, columns: 16, rows.tickets)
+        try insertRows(Self.articleInsert, columns: 14, rows.articles)
+        try insertRows(
+            "INSERT OR IGNORE INTO participant (ticket_id, address, name, role)", columns: 4, rows.participants)
         try insertRows(Self.outboxInsert, columns: Self.outboxColumns, rows.outbox)
         try insertRows(
             "INSERT OR IGNORE INTO message_ref (message_id, ticket_id)", columns: 2, rows.references)
@@ -356,9 +403,20 @@ final class SQLiteTransaction: TicketWriting {
             next_attempt_at, last_error, created_at, sent_at, deferred_json, article_id)
         """
     static let outboxColumns = 14
+    static let rawMailInsert: StaticString = """
+        INSERT INTO raw_mail (id, mailbox, uid_validity, uid, message_id, size, bytes, received_at, path, file_offset)
+        """
+    static let ticketInsert: StaticString = """
+        INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
+            assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
+        """
+    static let articleInsert: StaticString = """
+        INSERT INTO article (id, ticket_id, direction, author, from_name, from_address, to_json, subject,
+            message_id, text, internal, raw_mail_id, created_at, text_in_raw)
+        """
 
     init(db: Database) {
-        self.db = db
+        self.connection = db
     }
 
     // MARK: reading
@@ -513,7 +571,9 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func hasInboundArticle(messageID: String) throws -> Bool {
-        try integer(
+        if insertedInbound.contains(messageID) { return true }
+        if askedMessageIDs.contains(messageID) { return inboundMessageIDs.contains(messageID) }
+        return try integer(
             "SELECT EXISTS (SELECT 1 FROM article WHERE message_id = ? AND direction = 'in')", .text(messageID)) == 1
     }
 
@@ -674,13 +734,20 @@ final class SQLiteTransaction: TicketWriting {
                 SELECT (SELECT reason FROM undeliverable WHERE address = ?1), p.language, p.participant, p.automatic
                 FROM (SELECT 1) LEFT JOIN person p ON p.address = ?1
                 """, columns: 4, .text(key)) ?? [nil, nil, nil, nil]
+        let person = known(key, undeliverable: row[0], language: row[1], participant: row[2], automatic: row[3])
+        people[key] = person
+        return person
+    }
+
+    /// A person as read, with what this transaction has not written yet on top.
+    private func known(
+        _ key: String, undeliverable: String?, language: String?, participant: String?, automatic: String?
+    ) -> KnownPerson {
         let unwritten = pendingPeople[key]
-        let known = KnownPerson(
-            undeliverable: row[0], language: unwritten?.language ?? row[1],
-            participant: unwritten?.participant == true || row[2] == "1",
-            automatic: unwritten?.automatic ?? Person.times(row[3]))
-        people[key] = known
-        return known
+        return KnownPerson(
+            undeliverable: undeliverable, language: unwritten?.language ?? language,
+            participant: unwritten?.participant == true || participant == "1",
+            automatic: unwritten?.automatic ?? Person.times(automatic))
     }
 
     // MARK: writing
@@ -711,7 +778,7 @@ final class SQLiteTransaction: TicketWriting {
             sql:
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
             arguments: [at.timeIntervalSince1970, id])
-        return db.changesCount > 0
+        return connection.changesCount > 0
     }
 
     func dropOutbox(id: Int64) throws -> Bool {
@@ -720,7 +787,7 @@ final class SQLiteTransaction: TicketWriting {
             sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')"
         ).execute(
             arguments: [id])
-        return db.changesCount > 0
+        return connection.changesCount > 0
     }
 
     func resolveQuarantine(id: Int64, outcome: String, at: Date) throws {
@@ -777,33 +844,34 @@ final class SQLiteTransaction: TicketWriting {
                 """, .text(kind.rawValue), .integer(last))
         }
         // In address order: neighbouring rows share pages.
+        var people: [SQLArgument] = []
+        people.reserveCapacity(pendingPeople.count * 4)
         for (key, person) in pendingPeople.sorted(by: { $0.key < $1.key }) {
-            try run(
-                """
-                INSERT INTO person (address, language, participant, automatic) VALUES (?, ?, ?, ?)
+            people += [
+                .text(key), .optional(person.language), .flag(person.participant),
+                .optional(person.automatic.map(Person.text)),
+            ]
+        }
+        try insertRows(
+            "INSERT INTO person (address, language, participant, automatic)", columns: 4, people,
+            then: """
                 ON CONFLICT(address) DO UPDATE SET language = coalesce(person.language, excluded.language),
                     participant = max(person.participant, excluded.participant),
                     automatic = coalesce(excluded.automatic, person.automatic)
-                """, .text(key), .optional(person.language), .flag(person.participant),
-                .optional(person.automatic.map(Person.text)))
-        }
+                """)
         pendingPeople = [:]
     }
 
     func insert(_ ticket: Ticket) throws {
-        try run(
-            """
-            INSERT INTO ticket (id, kind, number, state, subject, requester_name, requester_address, priority,
-                assignee, mailbox, created_at, updated_at, resolved_at, closed_at, first_response_at, document)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+        pending.tickets += [
             .text(ticket.id.description), .text(ticket.kind.rawValue), .integer(ticket.id.number),
             .text(ticket.state.rawValue), .text(ticket.subject), .optional(ticket.requester.name),
             .text(ticket.requester.address), .integer(ticket.priority.rawValue), .optional(ticket.assignee),
             .text(ticket.mailbox), .real(ticket.createdAt.timeIntervalSince1970),
             .real(ticket.updatedAt.timeIntervalSince1970), .optional(ticket.resolvedAt?.timeIntervalSince1970),
             .optional(ticket.closedAt?.timeIntervalSince1970), .optional(ticket.firstResponseAt?.timeIntervalSince1970),
-            .text(try Self.encodeTicket(ticket)))
+            .text(try Self.encodeTicket(ticket)),
+        ]
         newConversations[ticket.id] = []
     }
 
@@ -825,18 +893,15 @@ final class SQLiteTransaction: TicketWriting {
     func insert(_ article: Article, rawMailID: Int64?, textInRaw: Bool) throws {
         let ticketID = article.ticketID.description
         let inRaw = textInRaw && rawMailID != nil
-        try run(
-            """
-            INSERT INTO article (ticket_id, direction, author, from_name, from_address, to_json, subject,
-                message_id, text, internal, raw_mail_id, created_at, text_in_raw)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            .text(ticketID), .text(article.direction.rawValue), .text(article.author.rawValue),
+        let rowID = try nextRowID(&lastArticleID, "SELECT coalesce(max(id), 0) FROM article")
+        pending.articles += [
+            .integer(rowID), .text(ticketID), .text(article.direction.rawValue), .text(article.author.rawValue),
             .optional(article.from.name), .text(article.from.address), .text(Self.encodeAddresses(article.to)),
             .text(article.subject), .text(article.messageID), .text(inRaw ? "" : article.text),
             .flag(article.isInternal), rawMailID.map { .integer($0) } ?? .null,
-            .real(article.createdAt.timeIntervalSince1970), .flag(inRaw))
-        let rowID = db.lastInsertedRowID
+            .real(article.createdAt.timeIntervalSince1970), .flag(inRaw),
+        ]
+        if article.direction == .inbound { insertedInbound.insert(article.messageID) }
         if article.direction == .outbound { outboundArticles[article.messageID] = rowID }
         if article.direction == .outbound || (!article.isInternal && article.author == .requester) {
             newConversations[article.ticketID]?.append(
@@ -846,16 +911,12 @@ final class SQLiteTransaction: TicketWriting {
         }
         // An inbound article's own row (and its unique index) already maps its Message-ID to the ticket.
         guard article.direction == .outbound else { return }
-        try run(
-            "INSERT OR IGNORE INTO message_ref (message_id, ticket_id) VALUES (?, ?)", .text(article.messageID),
-            .text(ticketID))
+        pending.references += [.text(article.messageID), .text(ticketID)]
     }
 
     func addParticipant(_ address: MailAddress, role: AuthorRole, to id: TicketID) throws {
         let key = Person.key(address.address)
-        try run(
-            "INSERT OR IGNORE INTO participant (ticket_id, address, name, role) VALUES (?, ?, ?, ?)",
-            .text(id.description), .text(key), .optional(address.name), .text(role.rawValue))
+        pending.participants += [.text(id.description), .text(key), .optional(address.name), .text(role.rawValue)]
         // Not yet known: `learn` will take it from the pending facts.
         if people[key]?.participant != true {
             people[key]?.participant = true
@@ -872,18 +933,67 @@ final class SQLiteTransaction: TicketWriting {
         return id
     }
 
-    /// One statement instead of a lookup and an insert: the key (mailbox, UIDVALIDITY, UID) is unique.
+    /// Queued with its row id: whether the key (mailbox, UIDVALIDITY, UID) is stored already comes from what
+    /// `anticipate` read for the batch, else from a lookup.
     func insertNew(_ raw: RawMail) throws -> Int64? {
-        try run(
-            """
-            INSERT OR IGNORE INTO raw_mail (mailbox, uid_validity, uid, message_id, size, bytes, received_at, path,
-                file_offset)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)), .optional(raw.messageID),
-            .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970), .optional(raw.path),
-            raw.offset.map { .integer($0) } ?? .null)
-        return db.changesCount > 0 ? db.lastInsertedRowID : nil
+        if var preview = rawPreview, preview.covers(raw) {
+            guard !preview.stored.contains(raw.uid), preview.inserted.insert(raw.uid).inserted else { return nil }
+            rawPreview = preview
+        } else if try hasRawMail(mailbox: raw.mailbox, uidValidity: raw.uidValidity, uid: raw.uid) {
+            return nil
+        }
+        let id = try nextRowID(&lastRawMailID, "SELECT coalesce(max(id), 0) FROM raw_mail")
+        pending.rawMails += [
+            .integer(id), .text(raw.mailbox), .integer(Int64(raw.uidValidity)), .integer(Int64(raw.uid)),
+            .optional(raw.messageID), .integer(raw.size), .blob(raw.bytes), .real(raw.receivedAt.timeIntervalSince1970),
+            .optional(raw.path), raw.offset.map { .integer($0) } ?? .null,
+        ]
+        return id
+    }
+
+    /// The next row id of a table whose rows this transaction queues with their ids: one more than the last
+    /// handed out, or than the table's largest (what SQLite itself would give, as no table uses AUTOINCREMENT).
+    private func nextRowID(_ last: inout Int64?, _ largest: StaticString) throws -> Int64 {
+        let next = try (last ?? integer(largest) ?? 0) + 1
+        last = next
+        return next
+    }
+
+    /// Reads at once, for a whole batch, what processing its mails asks about them: which raw mails and inbound
+    /// Message-IDs are stored already and what is known about the senders. Three statements per batch instead of
+    /// three per mail, and the mails' rows can stay queued until the commit.
+    func anticipate(_ batch: BatchPreview) throws {
+        if let low = batch.uids.min(), let high = batch.uids.max() {
+            let stored = try integers(
+                "SELECT uid FROM raw_mail WHERE mailbox = ? AND uid_validity = ? AND uid BETWEEN ? AND ?",
+                .text(batch.mailbox), .integer(Int64(batch.uidValidity)), .integer(Int64(low)), .integer(Int64(high)))
+            rawPreview = RawPreview(
+                mailbox: batch.mailbox, uidValidity: batch.uidValidity, uids: Set(batch.uids),
+                stored: Set(stored.map { UInt32(truncatingIfNeeded: $0) }))
+        }
+        let messageIDs = Set(batch.messageIDs).subtracting(askedMessageIDs)
+        if !messageIDs.isEmpty {
+            let found = try texts(
+                """
+                SELECT value FROM json_each(?1)
+                WHERE EXISTS (SELECT 1 FROM article WHERE message_id = value AND direction = 'in')
+                """, .text(Self.encodeStrings(Array(messageIDs))))
+            askedMessageIDs.formUnion(messageIDs)
+            inboundMessageIDs.formUnion(found)
+        }
+        let keys = Set(batch.addresses.map(Person.key)).filter { people[$0] == nil }
+        if !keys.isEmpty {
+            let rows = try textRows(
+                """
+                SELECT j.value, u.reason, p.language, p.participant, p.automatic FROM json_each(?1) j
+                LEFT JOIN person p ON p.address = j.value LEFT JOIN undeliverable u ON u.address = j.value
+                """, columns: 5, .text(Self.encodeStrings(Array(keys))))
+            for row in rows {
+                guard let key = row[0] else { continue }
+                people[key] = known(
+                    key, undeliverable: row[1], language: row[2], participant: row[3], automatic: row[4])
+            }
+        }
     }
 
     func attempt<T>(_ body: () throws -> T) throws -> T {
@@ -904,6 +1014,12 @@ final class SQLiteTransaction: TicketWriting {
             // What this transaction remembers may describe writes the savepoint just undid.
             people = [:]
             outboundArticles = [:]
+            lastRawMailID = nil
+            lastArticleID = nil
+            rawPreview = nil
+            askedMessageIDs = []
+            inboundMessageIDs = []
+            insertedInbound = []
             newConversations = conversations
             counters = numbered
             pendingPeople = pendingFacts

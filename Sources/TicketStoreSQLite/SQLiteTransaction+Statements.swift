@@ -42,9 +42,19 @@ extension SQLiteTransaction {
         try rows(sql, arguments) { sqlite3_column_int64($0, 0) }.first
     }
 
+    /// Every row's first column as an integer.
+    func integers(_ sql: StaticString, _ arguments: SQLArgument...) throws -> [Int64] {
+        try rows(sql, arguments) { sqlite3_column_int64($0, 0) }
+    }
+
     /// The first row's first `columns` columns as text (NULL as nil); nil when there is no row.
     func textRow(_ sql: StaticString, columns: Int32, _ arguments: SQLArgument...) throws -> [String?]? {
         try rows(sql, arguments) { statement in (0..<columns).map { Self.text(statement, $0) } }.first
+    }
+
+    /// Every row's first `columns` columns as text (NULL as nil).
+    func textRows(_ sql: StaticString, columns: Int32, _ arguments: SQLArgument...) throws -> [[String?]] {
+        try rows(sql, arguments) { statement in (0..<columns).map { Self.text(statement, $0) } }
     }
 
     private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
@@ -53,14 +63,15 @@ extension SQLiteTransaction {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    /// Inserts rows given as `columns` values each, many per statement (`<head> VALUES (…), (…), …`, up to
-    /// `rowsPerInsert` rows): one statement opens the table and its indexes once for all its rows.
-    func insertRows(_ head: StaticString, columns: Int, _ values: [SQLArgument]) throws {
+    /// Inserts rows given as `columns` values each, many per statement (`<head> VALUES (…), (…), … <tail>`, up to
+    /// `rowsPerInsert` rows): one statement opens the table and its indexes once for all its rows. The `tail` (an
+    /// upsert clause) belongs to the head: statements are cached by the head.
+    func insertRows(_ head: StaticString, columns: Int, _ values: [SQLArgument], then tail: StaticString = "") throws {
         let rowCount = values.count / columns
         var done = 0
         while done < rowCount {
             let count = min(Self.rowsPerInsert, rowCount - done)
-            let statement = try multiRowStatement(head, columns: columns, rows: count)
+            let statement = try multiRowStatement(head, columns: columns, rows: count, then: tail)
             sqlite3_reset(statement)
             for offset in 0..<(count * columns) {
                 guard bind(values[done * columns + offset], to: statement, at: Int32(offset + 1)) == SQLITE_OK else {
@@ -89,7 +100,9 @@ extension SQLiteTransaction {
         }
     }
 
+    /// Runs a statement after the queued rows (see `flushPending`), reading each row it returns.
     private func rows<T>(_ sql: StaticString, _ arguments: [SQLArgument], _ read: (OpaquePointer) -> T) throws -> [T] {
+        try flushPending()
         let statement = try prepared(sql)
         sqlite3_reset(statement)
         for (offset, argument) in arguments.enumerated() {

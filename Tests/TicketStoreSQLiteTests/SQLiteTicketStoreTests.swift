@@ -383,6 +383,75 @@ struct SQLiteTicketStoreTests {
         #expect(found == [ticket.id, ticket.id, nil])
     }
 
+    @Test(
+        "a batch announced ahead answers as the database would: stored and queued raw mails, inbound Message-IDs, people"
+    )
+    func anticipatedBatch() async throws {
+        let store = try SQLiteTicketStore(path: path)
+        let now = self.now
+        let ticket = sampleTicket(TicketID(kind: .incident, number: 1))
+        @Sendable func raw(_ uid: UInt32) -> RawMail {
+            RawMail(mailbox: "support", uidValidity: 7, uid: uid, messageID: nil, bytes: [UInt8(uid)], receivedAt: now)
+        }
+        @Sendable func inbound(_ messageID: String) -> Article {
+            Article(
+                ticketID: ticket.id, direction: .inbound, author: .requester, from: ticket.requester, to: [],
+                subject: "s", messageID: messageID, text: "t", createdAt: now)
+        }
+        let stored = try await store.write { tx in
+            try tx.insert(ticket)
+            let id = try tx.insert(raw(2))
+            try tx.insert(inbound("old@x"), rawMailID: id)
+            try tx.addParticipant(MailAddress(address: "Known@c.test"), role: .requester, to: ticket.id)
+            try tx.markUndeliverable("gone@c.test", reason: "5.1.1 no such user", at: now)
+            return id
+        }
+        let seen = try await store.write { tx in
+            try tx.anticipate(
+                BatchPreview(
+                    mailbox: "support", uidValidity: 7, uids: [1, 2, 3], messageIDs: ["old@x", "new@x"],
+                    addresses: ["known@c.test", "Stranger@c.test", "gone@c.test"]))
+            let ids = [
+                try tx.insertNew(raw(1)), try tx.insertNew(raw(2)), try tx.insertNew(raw(1)), try tx.insertNew(raw(9)),
+            ]
+            let before = [try tx.hasInboundArticle(messageID: "old@x"), try tx.hasInboundArticle(messageID: "new@x")]
+            try tx.insert(inbound("new@x"), rawMailID: ids[0])
+            let people = [
+                try tx.isParticipantAnywhere("known@c.test"), try tx.isParticipantAnywhere("stranger@c.test"),
+                try tx.undeliverableReason("gone@c.test") != nil,
+            ]
+            try tx.addParticipant(MailAddress(address: "stranger@c.test"), role: .requester, to: ticket.id)
+            return (
+                ids: ids, before: before, after: try tx.hasInboundArticle(messageID: "new@x"), people: people,
+                known: try tx.isParticipantAnywhere("Stranger@c.test")
+            )
+        }
+        // UID 2 was stored before and UID 1 just now: neither twice. UID 9 (not announced) is looked up.
+        #expect(seen.ids[1] == nil && seen.ids[2] == nil)
+        let first = try #require(seen.ids[0])
+        let other = try #require(seen.ids[3])
+        #expect(first > stored && other > first)
+        #expect(seen.before == [true, false] && seen.after)
+        #expect(seen.people == [true, false, true] && seen.known)
+        // What was queued is in the database with the ids handed out.
+        let after = try await store.read { tx in
+            (
+                try tx.articles(of: ticket.id).map(\.messageID), try tx.participants(of: ticket.id),
+                try [1, 2, 3, 9].map { try tx.hasRawMail(mailbox: "support", uidValidity: 7, uid: $0) }
+            )
+        }
+        #expect(after.0 == ["old@x", "new@x"])
+        #expect(after.1 == ["known@c.test", "stranger@c.test"])
+        #expect(after.2 == [true, true, false, true])
+        // The ids handed out are those of the right rows.
+        let uids = try await store.write { tx in
+            try tx.quarantine(rawMailID: first, reason: "check", at: now)
+            try tx.quarantine(rawMailID: other, reason: "check", at: now)
+            return try tx.quarantined().map(\.uid)
+        }
+        #expect(uids == [1, 9])
+    }
+
     @Test("a ticket created in a transaction knows its conversation there exactly as the database tells it later")
     func newTicketConversation() async throws {
         let store = try SQLiteTicketStore(path: path)
