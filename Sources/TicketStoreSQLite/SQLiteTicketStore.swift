@@ -382,7 +382,7 @@ final class SQLiteTransaction: TicketWriting {
         return statement.sqliteStatement
     }
 
-    /// Inserts the queued rows (see `pending`), in the order they were queued.
+    /// Inserts the queued rows (see `pending`): table by table in `PendingRows` order, each in the order queued.
     func flushPending() throws {
         guard !pending.isEmpty else { return }
         let rows = pending
