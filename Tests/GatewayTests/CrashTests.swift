@@ -493,10 +493,12 @@ struct CrashTests {
             var delay: Duration?
             if !overBudget {
                 let cap: Duration
-                if run == 1 {
-                    // The first kill lands while mails are stored: storing 2,000 takes a release build longer than
-                    // 40 ms beyond the fixed cost (on a fast machine it stored them all before a kill at 3 times it).
-                    cap = startup + .milliseconds(40)
+                if storing && rate == 0 {
+                    // Kills land while mails are stored: a release build stores 2,000 in a few tens of milliseconds
+                    // beyond the fixed cost (one run drawn up to 40 ms past it stored them all, and no kill fell into
+                    // storing), so the bound starts 20 ms past the fixed cost and grows by 20 ms per run until a run
+                    // has stored long enough to measure the rate.
+                    cap = startup + .milliseconds(20 * run)
                 } else if rate == 0 {
                     cap = max(startup * 3, .milliseconds(300))
                 } else {
