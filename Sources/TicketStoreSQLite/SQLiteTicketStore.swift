@@ -454,7 +454,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func articles(of id: TicketID) throws -> [Article] {
-        try flushPending()
         let articles = try Row.fetchAll(
             try db.cachedStatement(
                 sql: """
@@ -525,7 +524,6 @@ final class SQLiteTransaction: TicketWriting {
     /// have none yet (at the same instant the article first, as the mail that caused the queued one).
     func conversationMessageIDs(of id: TicketID) throws -> [String] {
         if let known = newConversations[id] { return known.sorted().map(\.messageID) }
-        try flushPending()
         return try texts(Self.conversationSQL, .text(id.description))
     }
 
@@ -547,7 +545,6 @@ final class SQLiteTransaction: TicketWriting {
         """
 
     func auditTrail(of id: TicketID) throws -> [AuditEntry] {
-        try flushPending()
         return try Row.fetchAll(
             try db.cachedStatement(sql: "SELECT * FROM audit WHERE ticket_id = ? ORDER BY id"),
             arguments: [id.description]
@@ -563,7 +560,6 @@ final class SQLiteTransaction: TicketWriting {
     /// The ticket a Message-ID belongs to: an outbound mail's from `message_ref` (which older stores also filled
     /// for inbound mail), else the inbound article's own.
     func ticketID(forMessageID messageID: String) throws -> TicketID? {
-        try flushPending()
         return try text(
             """
             SELECT ticket_id FROM message_ref WHERE message_id = ?1
@@ -600,7 +596,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func outbox(status: OutboxItem.Status?) throws -> [OutboxItem] {
-        try flushPending()
         if let status {
             return try Row.fetchAll(
                 try db.cachedStatement(sql: "SELECT * FROM outbox WHERE status = ? ORDER BY id"),
@@ -613,7 +608,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func dueOutbox(now: Date, limit: Int) throws -> [OutboxItem] {
-        try flushPending()
         return try Row.fetchAll(
             try db.cachedStatement(
                 sql: "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"),
@@ -673,7 +667,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func auditEntries(from: Date, to: Date) throws -> [AuditEntry] {
-        try flushPending()
         return try Row.fetchAll(
             try db.cachedStatement(sql: "SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY id"),
             arguments: [from.timeIntervalSince1970, to.timeIntervalSince1970]
@@ -723,33 +716,27 @@ final class SQLiteTransaction: TicketWriting {
     /// What is known about an address (its lowercased `key`), learnt first when it is not known yet.
     private func person(_ key: String) throws -> KnownPerson {
         if let known = people[key] { return known }
-        return try learn(about: key)
+        try learn(about: [key])
+        return people[key] ?? KnownPerson(undeliverable: nil, language: nil, participant: false, automatic: [])
     }
 
-    /// Reads what the intake and the acknowledgement ask about a new sender (undeliverable, and the person row:
-    /// language, participant anywhere, recent automatic mails) in one statement, and remembers it, with what this
-    /// transaction has not written yet on top.
-    private func learn(about key: String) throws -> KnownPerson {
-        let row =
-            try textRow(
-                """
-                SELECT (SELECT reason FROM undeliverable WHERE address = ?1), p.language, p.participant, p.automatic
-                FROM (SELECT 1) LEFT JOIN person p ON p.address = ?1
-                """, columns: 4, .text(key)) ?? [nil, nil, nil, nil]
-        let person = known(key, undeliverable: row[0], language: row[1], participant: row[2], automatic: row[3])
-        people[key] = person
-        return person
-    }
-
-    /// A person as read, with what this transaction has not written yet on top.
-    private func known(
-        _ key: String, undeliverable: String?, language: String?, participant: String?, automatic: String?
-    ) -> KnownPerson {
-        let unwritten = pendingPeople[key]
-        return KnownPerson(
-            undeliverable: undeliverable, language: unwritten?.language ?? language,
-            participant: unwritten?.participant == true || participant == "1",
-            automatic: unwritten?.automatic ?? Person.times(automatic))
+    /// Reads what the intake and the acknowledgement ask about addresses (undeliverable, and the person row:
+    /// language, participant anywhere, recent automatic mails) in one statement, one sender or a whole batch's
+    /// (`anticipate`), and remembers it, with what this transaction has not written yet on top.
+    private func learn(about keys: [String]) throws {
+        let rows = try textRows(
+            """
+            SELECT j.value, u.reason, p.language, p.participant, p.automatic FROM json_each(?1) j
+            LEFT JOIN person p ON p.address = j.value LEFT JOIN undeliverable u ON u.address = j.value
+            """, columns: 5, .text(Self.encodeStrings(keys)))
+        for row in rows {
+            guard let key = row[0] else { continue }
+            let unwritten = pendingPeople[key]
+            people[key] = KnownPerson(
+                undeliverable: row[1], language: unwritten?.language ?? row[2],
+                participant: unwritten?.participant == true || row[3] == "1",
+                automatic: unwritten?.automatic ?? Person.times(row[4]))
+        }
     }
 
     // MARK: writing
@@ -775,7 +762,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func retryOutbox(id: Int64, at: Date) throws -> Bool {
-        try flushPending()
         try db.execute(
             sql:
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ? AND status IN ('pending', 'failed')",
@@ -784,7 +770,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func dropOutbox(id: Int64) throws -> Bool {
-        try flushPending()
         try db.cachedStatement(
             sql: "UPDATE outbox SET status = 'dropped' WHERE id = ? AND status IN ('pending', 'failed')"
         ).execute(
@@ -984,18 +969,7 @@ final class SQLiteTransaction: TicketWriting {
             inboundMessageIDs.formUnion(found)
         }
         let keys = Set(batch.addresses.map(Person.key)).filter { people[$0] == nil }
-        if !keys.isEmpty {
-            let rows = try textRows(
-                """
-                SELECT j.value, u.reason, p.language, p.participant, p.automatic FROM json_each(?1) j
-                LEFT JOIN person p ON p.address = j.value LEFT JOIN undeliverable u ON u.address = j.value
-                """, columns: 5, .text(Self.encodeStrings(Array(keys))))
-            for row in rows {
-                guard let key = row[0] else { continue }
-                people[key] = known(
-                    key, undeliverable: row[1], language: row[2], participant: row[3], automatic: row[4])
-            }
-        }
+        if !keys.isEmpty { try learn(about: Array(keys)) }
     }
 
     func attempt<T>(_ body: () throws -> T) throws -> T {
@@ -1032,7 +1006,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func completeOutgoing(messageID: String, subject: String, text: String, raw: [UInt8]) throws {
-        try flushPending()
         let row = try Row.fetchOne(
             try db.cachedStatement(
                 sql: "SELECT id, ticket_id, deferred_json, created_at, article_id FROM outbox WHERE message_id = ?"),
@@ -1111,7 +1084,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func markSent(outboxID: Int64, at: Date) throws {
-        try flushPending()
         try db.execute(
             sql:
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
@@ -1119,7 +1091,6 @@ final class SQLiteTransaction: TicketWriting {
     }
 
     func markAttemptFailed(outboxID: Int64, error: String, nextAttemptAt: Date, permanent: Bool) throws {
-        try flushPending()
         try db.cachedStatement(
             sql: """
                 UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?

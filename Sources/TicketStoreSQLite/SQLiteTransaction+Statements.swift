@@ -47,11 +47,6 @@ extension SQLiteTransaction {
         try rows(sql, arguments) { sqlite3_column_int64($0, 0) }
     }
 
-    /// The first row's first `columns` columns as text (NULL as nil); nil when there is no row.
-    func textRow(_ sql: StaticString, columns: Int32, _ arguments: SQLArgument...) throws -> [String?]? {
-        try rows(sql, arguments) { statement in (0..<columns).map { Self.text(statement, $0) } }.first
-    }
-
     /// Every row's first `columns` columns as text (NULL as nil).
     func textRows(_ sql: StaticString, columns: Int32, _ arguments: SQLArgument...) throws -> [[String?]] {
         try rows(sql, arguments) { statement in (0..<columns).map { Self.text(statement, $0) } }
@@ -84,7 +79,7 @@ extension SQLiteTransaction {
         }
     }
 
-    /// At most 64 rows of at most 14 values: 896 variables, far below SQLite's limit (32,766).
+    /// At most 64 rows of at most 16 values: 1,024 variables, far below SQLite's limit (32,766).
     static var rowsPerInsert: Int { 64 }
 
     private func bind(_ argument: SQLArgument, to statement: OpaquePointer, at index: Int32) -> Int32 {
